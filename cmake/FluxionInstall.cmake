@@ -1,0 +1,12 @@
+# Installs fluxion as a relocatable CMake package: find_package(fluxion) + fluxion::fluxion.
+include(CMakePackageConfigHelpers)
+install(EXPORT fluxionTargets NAMESPACE fluxion:: FILE fluxionTargets.cmake
+        DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/fluxion)
+configure_package_config_file(${CMAKE_CURRENT_SOURCE_DIR}/cmake/fluxionConfig.cmake.in
+  ${CMAKE_CURRENT_BINARY_DIR}/fluxionConfig.cmake
+  INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/fluxion)
+write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/fluxionConfigVersion.cmake
+  COMPATIBILITY SameMinorVersion)
+install(FILES ${CMAKE_CURRENT_BINARY_DIR}/fluxionConfig.cmake
+              ${CMAKE_CURRENT_BINARY_DIR}/fluxionConfigVersion.cmake
+        DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/fluxion)

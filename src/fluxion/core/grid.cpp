@@ -1,0 +1,89 @@
+// Grid: a DMDA with one dof per cell, star stencil of width one.
+#include "fluxion/core/grid.hpp"
+
+#include <sstream>
+
+#include "fluxion/core/error.hpp"
+
+namespace fluxion {
+
+namespace {
+DMBoundaryType boundary_type(bool periodic) { return periodic ? DM_BOUNDARY_PERIODIC : DM_BOUNDARY_NONE; }
+}  // namespace
+
+Grid::Grid(MPI_Comm comm, const GridSpec& spec) : spec_(spec), comm_(comm) {
+  if (spec.dim != 2 && spec.dim != 3) throw Error("Grid: dimension must be 2 or 3, got " + std::to_string(spec.dim));
+  if (spec.dim == 2) {
+    spec_.cells[2] = 1;
+    spec_.periodic[2] = false;
+  }
+  for (int a = 0; a < spec_.dim; ++a) {
+    if (spec_.cells[a] < 1) throw Error("Grid: the number of cells must be positive on every axis");
+    if (!(spec_.upper[a] > spec_.lower[a])) throw Error("Grid: upper must be greater than lower on every axis");
+    spacing_[a] = (spec_.upper[a] - spec_.lower[a]) / static_cast<double>(spec_.cells[a]);
+  }
+  if (spec_.dim == 2) spacing_[2] = 1.0;
+  MPI_Comm_rank(comm_, &rank_);
+  MPI_Comm_size(comm_, &size_);
+  if (spec_.dim == 2) {
+    FLUXION_PETSC_CHECK(DMDACreate2d(comm_, boundary_type(spec_.periodic[0]), boundary_type(spec_.periodic[1]),
+                                     DMDA_STENCIL_STAR, spec_.cells[0], spec_.cells[1], PETSC_DECIDE, PETSC_DECIDE,
+                                     1, 1, nullptr, nullptr, &dm_));
+  } else {
+    FLUXION_PETSC_CHECK(DMDACreate3d(comm_, boundary_type(spec_.periodic[0]), boundary_type(spec_.periodic[1]),
+                                     boundary_type(spec_.periodic[2]), DMDA_STENCIL_STAR, spec_.cells[0],
+                                     spec_.cells[1], spec_.cells[2], PETSC_DECIDE, PETSC_DECIDE, PETSC_DECIDE, 1, 1,
+                                     nullptr, nullptr, nullptr, &dm_));
+  }
+  // Cell-centred data: coarsening halves the cell count and interpolation is Q0-compatible,
+  // which is what geometric multigrid on this DMDA needs.
+  FLUXION_PETSC_CHECK(DMDASetInterpolationType(dm_, DMDA_Q0));
+  FLUXION_PETSC_CHECK(DMSetUp(dm_));
+  // No DMDA coordinates: coarsening would inject them as vertex data, which Q0 grids cannot do;
+  // Grid::center() gives cell centres instead.
+  PetscInt xs, ys, zs, xm, ym, zm;
+  FLUXION_PETSC_CHECK(DMDAGetCorners(dm_, &xs, &ys, &zs, &xm, &ym, &zm));
+  owned_.begin = {xs, ys, zs};
+  owned_.end = {xs + xm, ys + ym, zs + zm};
+  FLUXION_PETSC_CHECK(DMDAGetGhostCorners(dm_, &xs, &ys, &zs, &xm, &ym, &zm));
+  ghosted_.begin = {xs, ys, zs};
+  ghosted_.end = {xs + xm, ys + ym, zs + zm};
+}
+
+Grid::~Grid() {
+  for (auto& [components, dm] : component_dms_) DMDestroy(&dm);
+  DMDestroy(&dm_);
+}
+
+DM Grid::dm(int components) const {
+  if (components == 1) return dm_;
+  auto it = component_dms_.find(components);
+  if (it != component_dms_.end()) return it->second;
+  DM dm = nullptr;
+  FLUXION_PETSC_CHECK(DMDACreateCompatibleDMDA(dm_, components, &dm));
+  component_dms_.emplace(components, dm);
+  return dm;
+}
+
+double Grid::cell_volume() const {
+  double v = 1.0;
+  for (int a = 0; a < spec_.dim; ++a) v *= spacing_[a];
+  return v;
+}
+
+long long Grid::global_cells() const {
+  long long n = 1;
+  for (int a = 0; a < spec_.dim; ++a) n *= spec_.cells[a];
+  return n;
+}
+
+std::string Grid::describe() const {
+  std::ostringstream s;
+  for (int a = 0; a < spec_.dim; ++a) s << (a ? " x " : "") << spec_.cells[a];
+  s << " cells on ";
+  for (int a = 0; a < spec_.dim; ++a) s << (a ? " x " : "") << "[" << spec_.lower[a] << ", " << spec_.upper[a] << "]";
+  s << ", " << size_ << (size_ == 1 ? " rank" : " ranks");
+  return s.str();
+}
+
+}  // namespace fluxion

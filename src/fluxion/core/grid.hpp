@@ -1,0 +1,85 @@
+// Uniform cell-centred 2D/3D grids distributed over MPI ranks by a PETSc DMDA.
+#pragma once
+
+#include <petscdmda.h>
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace fluxion {
+
+/// The six faces of the domain box; in 2D only the first four exist.
+enum class Face : int { XLower = 0, XUpper = 1, YLower = 2, YUpper = 3, ZLower = 4, ZUpper = 5 };
+inline constexpr std::array<const char*, 6> kFaceNames = {"x_lower", "x_upper", "y_lower",
+                                                          "y_upper", "z_lower", "z_upper"};
+inline constexpr int face_axis(Face f) { return static_cast<int>(f) / 2; }
+inline constexpr bool face_is_upper(Face f) { return static_cast<int>(f) % 2 == 1; }
+
+/// What a grid is: dimension, cells per axis, the box [lower, upper], periodic axes.
+struct GridSpec {
+  int dim = 2;
+  std::array<PetscInt, 3> cells{1, 1, 1};
+  std::array<double, 3> lower{0.0, 0.0, 0.0};
+  std::array<double, 3> upper{1.0, 1.0, 1.0};
+  std::array<bool, 3> periodic{false, false, false};
+};
+
+/// Index box [begin, end) in global cell indices; in 2D the z range is [0, 1).
+struct IndexBox {
+  std::array<PetscInt, 3> begin{0, 0, 0};
+  std::array<PetscInt, 3> end{1, 1, 1};
+  PetscInt extent(int axis) const { return end[axis] - begin[axis]; }
+  PetscInt size() const { return extent(0) * extent(1) * extent(2); }
+  bool contains(PetscInt i, PetscInt j, PetscInt k) const {
+    return i >= begin[0] && i < end[0] && j >= begin[1] && j < end[1] && k >= begin[2] && k < end[2];
+  }
+};
+
+/// A uniform cell-centred grid. Cell (i, j, k) has centre lower + (index + 1/2) * spacing.
+/// The same code runs on 1 or N ranks: each rank owns the box `owned()` and sees one
+/// layer of ghost cells (`ghosted()`) through the DMDA's star stencil.
+class Grid {
+ public:
+  Grid(MPI_Comm comm, const GridSpec& spec);
+  ~Grid();
+  Grid(const Grid&) = delete;
+  Grid& operator=(const Grid&) = delete;
+
+  const GridSpec& spec() const { return spec_; }
+  int dim() const { return spec_.dim; }
+  PetscInt cells(int axis) const { return spec_.cells[axis]; }
+  double lower(int axis) const { return spec_.lower[axis]; }
+  double upper(int axis) const { return spec_.upper[axis]; }
+  bool periodic(int axis) const { return spec_.periodic[axis]; }
+  double spacing(int axis) const { return spacing_[axis]; }
+  double cell_volume() const;
+  double center(int axis, PetscInt index) const { return spec_.lower[axis] + (index + 0.5) * spacing_[axis]; }
+  long long global_cells() const;
+
+  MPI_Comm comm() const { return comm_; }
+  int rank() const { return rank_; }
+  int ranks() const { return size_; }
+
+  /// Cells this rank owns, and those plus the ghost layer it can read.
+  const IndexBox& owned() const { return owned_; }
+  const IndexBox& ghosted() const { return ghosted_; }
+
+  /// The scalar DMDA (one dof per cell), and a cached DMDA with `components` dofs and the same layout.
+  DM dm() const { return dm_; }
+  DM dm(int components) const;
+
+  std::string describe() const;  // "128 x 64 cells on [0, 1] x [0, 0.5], 2 ranks"
+
+ private:
+  GridSpec spec_;
+  std::array<double, 3> spacing_{1.0, 1.0, 1.0};
+  MPI_Comm comm_;
+  int rank_ = 0, size_ = 1;
+  DM dm_ = nullptr;
+  mutable std::map<int, DM> component_dms_;
+  IndexBox owned_, ghosted_;
+};
+
+}  // namespace fluxion

@@ -1,0 +1,56 @@
+// A LinearSolver on PETSc's KSP: any Krylov method and preconditioner, from settings or options.
+#pragma once
+
+#include <petscksp.h>
+
+#include <memory>
+#include <string>
+
+#include "fluxion/linalg/linear_solver.hpp"
+
+namespace fluxion {
+
+/// Settings of a PETSc solve. The options database (`petsc:` config section, command line)
+/// is applied last, with `prefix`, so `-ksp_type gmres` on the command line wins.
+struct PetscSolverSettings {
+  std::string ksp_type = "cg";
+  /// "mg": geometric multigrid on the grid's DMDA (coarse grids by halving, Galerkin coarse
+  /// operators, so variable k and obstacles are handled); or any PETSc PC: "gamg", "hypre",
+  /// "sor", "icc", "jacobi", "none", ...
+  std::string pc_type = "mg";
+  double rtol = 1e-8;       // on the unpreconditioned residual norm where the KSP allows it
+  double atol = 1e-50;
+  int max_iterations = 10000;
+  int mg_levels = 0;        // 0: as many as the grid halves into (coarsest >= 2 cells per rank and axis)
+  bool matrix_free = false; // operator applied matrix-free (MATSHELL); the PC then needs no matrix (none, jacobi)
+  std::string prefix;       // options prefix, e.g. "pressure_"
+};
+
+class PetscSolver final : public LinearSolver {
+ public:
+  explicit PetscSolver(PetscSolverSettings settings = {});
+  ~PetscSolver() override;
+  PetscSolver(const PetscSolver&) = delete;
+  PetscSolver& operator=(const PetscSolver&) = delete;
+
+  std::string name() const override;
+  void set_operator(const StencilOperator& op) override;
+  [[nodiscard]] SolveReport solve(const Field& b, Field& x) override;
+
+  KSP ksp() const { return ksp_; }  // for callers who want to tune PETSc further
+  const PetscSolverSettings& settings() const { return settings_; }
+
+ private:
+  void configure_multigrid(const StencilOperator& op);
+
+  PetscSolverSettings settings_;
+  KSP ksp_ = nullptr;
+  const StencilOperator* op_ = nullptr;
+  bool set_up_ = false;
+};
+
+/// The multigrid levels a grid supports: halvings while every axis stays even, the coarsest
+/// grid keeps >= 2 cells per rank on each axis, and at most 8 levels.
+int multigrid_levels(const Grid& grid);
+
+}  // namespace fluxion

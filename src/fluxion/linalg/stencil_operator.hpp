@@ -1,0 +1,96 @@
+// The cell-centred operator -div(k grad u) + c u on a Grid: 5-point (2D) / 7-point (3D) stencil
+// weights, applied matrix-free or assembled into a PETSc Mat.
+#pragma once
+
+#include <petscmat.h>
+
+#include <array>
+#include <memory>
+#include <vector>
+
+#include "fluxion/core/boundary.hpp"
+#include "fluxion/core/field.hpp"
+#include "fluxion/core/solid_mask.hpp"
+
+namespace fluxion {
+
+/// Finite-volume discretisation of A u = -div(k grad u) + c u, divided by the cell volume:
+///  - interior faces carry the harmonic mean of the two cells' k;
+///  - a Dirichlet face puts the ghost value 2 g - u_P behind the face (a weight 2 k_b / h^2
+///    on the diagonal and 2 k_b g / h^2 in the right-hand side), with k_b the face's k linearly
+///    extrapolated from the two cells behind it (second order also in the max norm);
+///  - a Neumann face takes the outward flux g = k du/dn: it adds g / h to the right-hand side;
+///  - periodic faces couple to the opposite side through the DMDA's ghosts;
+///  - faces between a fluid and a solid cell carry no flux (homogeneous Neumann on obstacles),
+///    and a solid cell's row is a scaled identity whose right-hand side is 0, so u = 0 there.
+/// The weights are computed once and shared by apply(), the assembled Mat and the SOR kernels,
+/// so that every path applies exactly the same operator.
+class StencilOperator {
+ public:
+  /// Stencil directions: 0 x-, 1 x+, 2 y-, 3 y+, 4 z-, 5 z+ (like Face).
+  static constexpr int kMaxNeighbours = 6;
+
+  StencilOperator(std::shared_ptr<const Grid> grid, const Field& k, const Field& c, BoundaryConditions bc,
+                  std::shared_ptr<const SolidMask> solid = nullptr);
+  ~StencilOperator();
+  StencilOperator(const StencilOperator&) = delete;
+  StencilOperator& operator=(const StencilOperator&) = delete;
+
+  const Grid& grid() const { return *grid_; }
+  const std::shared_ptr<const Grid>& grid_ptr() const { return grid_; }
+  const BoundaryConditions& boundary() const { return bc_; }
+  const SolidMask* solid() const { return solid_.get(); }
+  int neighbours() const { return 2 * grid_->dim(); }
+
+  /// y = A x (matrix-free; x's ghosts are exchanged inside).
+  void apply(const Field& x, Field& y) const;
+  /// The same on raw Vecs of the grid's scalar DMDA layout (what a MATSHELL gets).
+  void apply(Vec x, Vec y) const;
+  /// r = b - A x
+  void residual(const Field& b, const Field& x, Field& r) const;
+  /// b += the boundary data's contribution at time t (Dirichlet values, Neumann fluxes);
+  /// zeroes b on solid cells.
+  void add_boundary_terms(Field& b, double t = 0.0) const;
+
+  /// The assembled AIJ matrix (built on first use, then cached; owned by this operator).
+  Mat matrix() const;
+  /// A MATSHELL that applies the operator matrix-free (built on first use; owned by this operator).
+  Mat shell() const;
+
+  /// True when A is singular: no Dirichlet face and c == 0 everywhere. The null space is then the
+  /// constant on the fluid cells, and the solvers project it out of the right-hand side.
+  bool singular() const { return singular_; }
+  /// The normalised null vector (1/sqrt(n_fluid) on fluid cells, 0 on solid), or null if regular.
+  Vec null_vector() const { return null_vector_; }
+
+  /// Stencil weights of the owned cells, in the owned box's x-fastest order: the diagonal, and
+  /// the coupling to neighbour d (0 where the face carries no coupling).
+  const std::vector<double>& diagonal() const { return diag_; }
+  const std::vector<double>& off_diagonal(int d) const { return off_[d]; }
+
+ private:
+  void compute_weights(const Field& k, const Field& c);
+  void build_null_space();
+
+  std::shared_ptr<const Grid> grid_;
+  BoundaryConditions bc_;
+  std::shared_ptr<const SolidMask> solid_;
+  std::vector<double> diag_;
+  std::array<std::vector<double>, kMaxNeighbours> off_;
+  // A fluid cell's face on the domain boundary, with the conductance k_face / h^2 (Dirichlet:
+  // 2 k_face / h^2) that multiplies the boundary value in the right-hand side.
+  struct BoundaryFace {
+    std::array<PetscInt, 3> cell;
+    PetscInt index;  // in the owned box
+    int direction;
+    double weight;
+  };
+  std::vector<BoundaryFace> boundary_faces_;
+  std::vector<unsigned char> is_solid_;
+  bool singular_ = false;
+  Vec null_vector_ = nullptr;
+  mutable Mat matrix_ = nullptr;
+  mutable Mat shell_ = nullptr;
+};
+
+}  // namespace fluxion
