@@ -22,5 +22,5 @@ endif()
 # ParaView's own VTK (paraview-dev), so that our output is read by the same code ParaView runs.
 find_package(VTK 9.2 REQUIRED
   COMPONENTS CommonCore CommonDataModel CommonExecutionModel IOXML IOGeometry IOLegacy
-             FiltersCore FiltersGeneral FiltersModeling IOXdmf2 IOPLY
+             FiltersCore FiltersGeneral FiltersModeling IOXdmf2 IOXdmf3 IOPLY
   HINTS /usr/lib/x86_64-linux-gnu/cmake/paraview-5.11/vtk)

@@ -49,10 +49,9 @@ void insert_petsc_options(const std::map<std::string, std::string>& options) {
 }
 
 std::string petsc_version() {
-  char version[256];
-  PetscGetVersionNumber(nullptr, nullptr, nullptr, nullptr);
-  PetscGetVersion(version, sizeof version);
-  return version;
+  PetscInt major = 0, minor = 0, subminor = 0;
+  PetscGetVersionNumber(&major, &minor, &subminor, nullptr);
+  return std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(subminor);
 }
 
 PetscCallError::PetscCallError(int code, const char* call, const char* file, int line)

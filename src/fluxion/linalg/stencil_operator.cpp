@@ -192,6 +192,15 @@ void StencilOperator::add_boundary_terms(Field& b, double t) const {
   });
 }
 
+void StencilOperator::zero_solid(Field& x) const {
+  if (!solid_) return;
+  FieldWriteArray xa(x);
+  PetscInt p = 0;
+  for_each_cell(grid_->owned(), [&](PetscInt i, PetscInt j, PetscInt kk) {
+    if (is_solid_[p++]) xa(i, j, kk) = 0.0;
+  });
+}
+
 Mat StencilOperator::matrix() const {
   if (matrix_) return matrix_;
   const Grid& g = *grid_;

@@ -52,6 +52,9 @@ class StencilOperator {
   /// zeroes b on solid cells.
   void add_boundary_terms(Field& b, double t = 0.0) const;
 
+  /// Sets x to 0 on solid cells (their exact value; an iterative solve leaves round-off there).
+  void zero_solid(Field& x) const;
+
   /// The assembled AIJ matrix (built on first use, then cached; owned by this operator).
   Mat matrix() const;
   /// A MATSHELL that applies the operator matrix-free (built on first use; owned by this operator).

@@ -32,7 +32,9 @@ PoissonProblem::PoissonProblem(std::shared_ptr<const Grid> grid, PoissonSpec spe
 
 SolveReport PoissonProblem::solve(LinearSolver& solver) {
   solver.set_operator(*op_);
-  return solver.solve(rhs_, u_);
+  SolveReport report = solver.solve(rhs_, u_);
+  op_->zero_solid(u_);
+  return report;
 }
 
 ErrorNorms PoissonProblem::error(const Expression& exact) const {

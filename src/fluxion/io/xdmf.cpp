@@ -1,0 +1,125 @@
+// The XDMF sidecar: grid geometry and per-step references into the HDF5 run file.
+#include "fluxion/io/xdmf.hpp"
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "fluxion/core/error.hpp"
+#include "fluxion/io/hdf5_util.hpp"
+
+namespace fluxion::io_detail {
+
+namespace {
+
+std::string number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+// XDMF lists axes slowest first (z y x). A 2D grid is a 3D mesh one node thick in z, which
+// ParaView's default reader for .xdmf (Xdmf3ReaderS) turns into a 2D image in the x-y plane; the
+// 2DCoRectMesh would land in the y-z plane. (The legacy Xdmf2 reader gets the geometry right but
+// cannot read cell data on a mesh one node thick; a zero-thickness cell layer would satisfy it,
+// at the price of a zero z spacing that breaks probing and picking in ParaView.)
+struct MeshAxes {
+  std::string node_dims, cell_dims, origin, spacing;
+};
+
+MeshAxes mesh_axes(const GridSpec& spec) {
+  std::ostringstream nodes, cells, origin, spacing;
+  if (spec.dim == 2) {
+    nodes << "1 ";
+    origin << "0 ";
+    spacing << "1 ";
+  }
+  for (int axis = spec.dim - 1; axis >= 0; --axis) {
+    const char* sep = axis ? " " : "";
+    const double h = (spec.upper[axis] - spec.lower[axis]) / static_cast<double>(spec.cells[axis]);
+    nodes << spec.cells[axis] + 1 << sep;
+    cells << spec.cells[axis] << sep;
+    origin << number(spec.lower[axis]) << sep;
+    spacing << number(h) << sep;
+  }
+  return {nodes.str(), cells.str(), origin.str(), spacing.str()};
+}
+
+std::string attribute(const GridSpec& spec, const MeshAxes& m, const std::string& h5_name, const XdmfArray& a) {
+  const int stored = stored_components(spec.dim, a.components);
+  // 3 components are a vector (2D vectors are stored with a zero z); other counts a matrix,
+  // which ParaView shows as a multi-component array.
+  const char* type = stored == 1 ? "Scalar" : stored == 3 ? "Vector" : "Matrix";
+  const std::string dims = stored == 1 ? m.cell_dims : m.cell_dims + " " + std::to_string(stored);
+  return "      <Attribute Name=\"" + a.name + "\" AttributeType=\"" + type + "\" Center=\"Cell\">\n" +
+         "        <DataItem Dimensions=\"" + dims + "\" NumberType=\"Float\" Precision=\"8\" Format=\"HDF\">" +
+         h5_name + ":" + a.dataset + "</DataItem>\n" + "      </Attribute>\n";
+}
+
+}  // namespace
+
+std::string xdmf_document(const GridSpec& spec, const std::string& h5_name, const std::vector<XdmfStep>& steps) {
+  const MeshAxes m = mesh_axes(spec);
+  std::string s;
+  s += "<?xml version=\"1.0\" ?>\n";
+  s += "<!DOCTYPE Xdmf SYSTEM \"Xdmf.dtd\" []>\n";
+  s += "<Xdmf Version=\"2.0\" xmlns:xi=\"http://www.w3.org/2001/XInclude\">\n";
+  s += "  <Domain>\n";
+  s += "    <Grid Name=\"TimeSeries\" GridType=\"Collection\" CollectionType=\"Temporal\">\n";
+  for (std::size_t n = 0; n < steps.size(); ++n) {
+    char name[32];
+    std::snprintf(name, sizeof name, "step_%06zu", n);
+    s += "    <Grid Name=\"" + std::string(name) + "\" GridType=\"Uniform\">\n";
+    s += "      <Time Value=\"" + number(steps[n].time) + "\"/>\n";
+    s += "      <Topology TopologyType=\"3DCoRectMesh\" Dimensions=\"" + m.node_dims + "\"/>\n";
+    s += "      <Geometry GeometryType=\"ORIGIN_DXDYDZ\">\n";
+    s += "        <DataItem Dimensions=\"3\" NumberType=\"Float\" Precision=\"8\" Format=\"XML\">" + m.origin +
+         "</DataItem>\n";
+    s += "        <DataItem Dimensions=\"3\" NumberType=\"Float\" Precision=\"8\" Format=\"XML\">" + m.spacing +
+         "</DataItem>\n";
+    s += "      </Geometry>\n";
+    for (const XdmfArray& a : steps[n].arrays) s += attribute(spec, m, h5_name, a);
+    s += "    </Grid>\n";
+  }
+  s += "    </Grid>\n";
+  s += "  </Domain>\n";
+  s += "</Xdmf>\n";
+  return s;
+}
+
+void write_text_atomically(const std::filesystem::path& path, const std::string& text) {
+  std::filesystem::path tmp = path;
+  tmp += ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw IoError(tmp.string() + ": cannot open for writing");
+    out << text;
+    out.flush();
+    if (!out) throw IoError(tmp.string() + ": write failed");
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) throw IoError(path.string() + ": cannot rename " + tmp.filename().string() + " over it: " + ec.message());
+}
+
+void on_root(MPI_Comm comm, const std::function<void()>& f) {
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  std::string message;
+  if (rank == 0) {
+    try {
+      f();
+    } catch (const std::exception& e) {
+      message = e.what();
+      if (message.empty()) message = "unknown error";
+    }
+  }
+  int length = static_cast<int>(message.size());
+  MPI_Bcast(&length, 1, MPI_INT, 0, comm);
+  if (length == 0) return;
+  message.resize(static_cast<std::size_t>(length));
+  MPI_Bcast(message.data(), length, MPI_CHAR, 0, comm);
+  throw IoError(message);
+}
+
+}  // namespace fluxion::io_detail

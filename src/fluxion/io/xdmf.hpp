@@ -1,0 +1,38 @@
+// Internal (not installed): the XDMF sidecar that lets ParaView open a FieldWriter run file.
+#pragma once
+
+#include <petscsys.h>  // MPI
+
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "fluxion/core/grid.hpp"
+
+namespace fluxion::io_detail {
+
+/// One cell-centred array of a step: its name, component count and HDF5 dataset path.
+struct XdmfArray {
+  std::string name;
+  int components = 1;
+  std::string dataset;  // "/fields/u/000003"
+};
+
+struct XdmfStep {
+  double time = 0.0;
+  std::vector<XdmfArray> arrays;
+};
+
+/// An XDMF 2 document (read by ParaView's Xdmf2 and Xdmf3 readers alike): a temporal collection
+/// with one uniform grid per step, whose arrays reference `<h5_name>:<dataset>`.
+std::string xdmf_document(const GridSpec& spec, const std::string& h5_name, const std::vector<XdmfStep>& steps);
+
+/// Writes `text` to `<path>.tmp` and renames it over `path`, so readers never see half a file.
+void write_text_atomically(const std::filesystem::path& path, const std::string& text);
+
+/// Runs `f` on rank 0 of `comm` only; if it throws, every rank throws IoError with its message
+/// (so that no rank is left waiting in the next collective call). Collective.
+void on_root(MPI_Comm comm, const std::function<void()>& f);
+
+}  // namespace fluxion::io_detail

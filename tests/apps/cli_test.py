@@ -1,0 +1,306 @@
+#!/usr/bin/python3
+"""End-to-end tests of the `fluxion` command: what a user runs, what lands on disk, how bad input
+is reported, the same answer under MPI, and ParaView's own reader on a real run's files."""
+import argparse
+import hashlib
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import textwrap
+import unittest
+
+import h5py
+import numpy as np
+
+ARGS = None
+
+
+def run(args, cwd=None, ranks=1, env_extra=None):
+    cmd = [ARGS.fluxion] + args
+    if ranks > 1:
+        cmd = [ARGS.mpiexec, "-n", str(ranks), "--oversubscribe", "--allow-run-as-root"] + cmd
+    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+    env.update(env_extra or {})
+    return subprocess.run(cmd, cwd=cwd or WORK, capture_output=True, text=True, env=env, timeout=300)
+
+
+def write(name, text):
+    path = WORK / name
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+SMALL = """\
+    app: poisson
+    grid: {cells: [32, 16], lower: [0, 0], upper: [2, 1]}
+    problem:
+      k: "1 + x"
+      source: "1"
+    obstacles:
+      - {type: circle, center: [1.0, 0.5], radius: 0.2}
+    """
+
+
+class DefaultRun(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.out = WORK / "default"
+        shutil.rmtree(cls.out, ignore_errors=True)
+        cls.result = run(["run", "-o", str(cls.out)])
+
+    def test_exits_zero_and_prints_a_summary(self):
+        self.assertEqual(self.result.returncode, 0, self.result.stderr)
+        self.assertIn("converged in", self.result.stdout)
+        self.assertIn("open in ParaView", self.result.stdout)
+
+    def test_writes_h5_xdmf_and_summary(self):
+        for name in ("run.h5", "run.xdmf", "summary.json"):
+            self.assertTrue((self.out / name).is_file(), name)
+        summary = json.loads((self.out / "summary.json").read_text())
+        self.assertEqual(summary["app"], "poisson")
+        self.assertTrue(summary["results"]["solve"]["converged"])
+        self.assertLess(summary["results"]["solve"]["final_residual"],
+                        1e-7 * summary["results"]["solve"]["initial_residual"])
+        self.assertEqual(summary["config"]["grid"]["cells"], [256, 128])
+        self.assertGreater(summary["results"]["solid_cells"], 100)  # the disc and the wing
+
+    def test_h5_holds_fields_grid_and_resolved_config(self):
+        with h5py.File(self.out / "run.h5", "r") as f:
+            u = f["fields/u/000000"][()]
+            self.assertEqual(u.shape, (128, 256))
+            self.assertTrue(np.all(np.isfinite(u)))
+            solid = f["static/solid"][()]
+            self.assertEqual(solid.shape, (128, 256))
+            self.assertTrue(np.all(u[solid > 0.5] == 0.0))
+            # Hot left edge (u = 1), cold right edge (u = 0): the solution lies between, up to
+            # what the source adds.
+            self.assertGreater(u[64, 0], 0.9)
+            self.assertLess(abs(u[64, -1]), 0.05)
+            config = f.attrs["config"]
+            config = config.decode() if isinstance(config, bytes) else config
+            self.assertIn("naca0012_wing.stl", config)
+            self.assertIn("rtol", config)
+
+
+class Overrides(unittest.TestCase):
+    def test_set_changes_the_grid_and_is_echoed(self):
+        out = WORK / "override"
+        r = run(["run", "-o", str(out), "--set", "grid.cells=[64,32]", "--set", "solver.rtol=1e-10"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        summary = json.loads((out / "summary.json").read_text())
+        self.assertEqual(summary["config"]["grid"]["cells"], [64, 32])
+        self.assertEqual(summary["config"]["solver"]["rtol"], 1e-10)
+        with h5py.File(out / "run.h5", "r") as f:
+            self.assertEqual(f["fields/u/000000"].shape, (32, 64))
+
+    def test_petsc_section_and_command_line_feed_petsc(self):
+        cfg = write("gmres.yaml", SMALL + "petsc: {ksp_type: gmres}\n")
+        r = run(["run", str(cfg), "-o", str(WORK / "gmres")])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("gmres", json.loads((WORK / "gmres" / "summary.json").read_text())["results"]["solve"]["solver"])
+        r = run(["run", str(cfg), "-o", str(WORK / "bcgs"), "-ksp_type", "bcgs"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("bcgs", json.loads((WORK / "bcgs" / "summary.json").read_text())["results"]["solve"]["solver"])
+
+    def test_exact_solution_error_is_reported_and_small(self):
+        cfg = write("exact.yaml", """\
+            app: poisson
+            grid: {cells: [64, 64], lower: [0, 0], upper: [1, 1]}
+            problem: {k: "1", source: "2*pi*pi*sin(pi*x)*sin(pi*y)", exact: "sin(pi*x)*sin(pi*y)"}
+            """)
+        r = run(["run", str(cfg), "-o", str(WORK / "exact")])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        err = json.loads((WORK / "exact" / "summary.json").read_text())["results"]["error"]
+        self.assertLess(err["max"], 1e-3)  # O(h^2) with h = 1/64
+
+
+class NonConvergence(unittest.TestCase):
+    def test_iteration_cap_stops_the_run_unless_allowed(self):
+        cfg = write("capped.yaml", SMALL)
+        r = run(["run", str(cfg), "-o", str(WORK / "capped"), "--set", "solver.max_iterations=2"])
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("DID NOT CONVERGE", r.stderr)
+        r = run(["run", str(cfg), "-o", str(WORK / "capped"), "--set", "solver.max_iterations=2",
+                 "--set", "solver.allow_nonconvergence=true"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        summary = json.loads((WORK / "capped" / "summary.json").read_text())
+        self.assertFalse(summary["results"]["solve"]["converged"])
+
+
+class BadInput(unittest.TestCase):
+    """Each mistake: non-zero exit, one clear line naming where, and an earlier run's files intact."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.out = WORK / "kept"
+        shutil.rmtree(cls.out, ignore_errors=True)
+        r = run(["run", str(write("good.yaml", SMALL)), "-o", str(cls.out)])
+        assert r.returncode == 0, r.stderr
+        cls.digests = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in cls.out.iterdir()}
+
+    def check(self, args, *expected):
+        r = run(args + ["-o", str(self.out)])
+        self.assertNotEqual(r.returncode, 0, r.stdout)
+        lines = [l for l in r.stderr.splitlines() if l.strip()]
+        self.assertEqual(len(lines), 1, r.stderr)
+        self.assertTrue(lines[0].startswith("fluxion: error: "), lines[0])
+        for e in expected:
+            self.assertIn(e, lines[0])
+        now = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in self.out.iterdir()}
+        self.assertEqual(now, self.digests, "an earlier run's output changed")
+
+    def test_missing_file(self):
+        self.check(["run", "does-not-exist.yaml"], "does-not-exist.yaml")
+
+    def test_malformed_yaml(self):
+        cfg = write("malformed.yaml", "app: poisson\ngrid: {cells: [32, 16]\nproblem: {k: 1}\n")
+        self.check(["run", str(cfg)], "malformed.yaml:")
+
+    def test_unknown_key_with_suggestion(self):
+        cfg = write("unknown.yaml", SMALL + "solver: {rtoll: 1e-6}\n")
+        self.check(["run", str(cfg)], "unknown.yaml:", "solver.rtoll", "solver.rtol")
+
+    def test_wrong_type_and_range(self):
+        cfg = write("type.yaml", SMALL + "solver: {rtol: abc}\n")
+        self.check(["run", str(cfg)], "type.yaml:", "solver.rtol")
+        self.check(["run", str(write("range.yaml", SMALL)), "--set", "solver.rtol=-1"], "solver.rtol")
+
+    def test_bad_expression(self):
+        cfg = write("expr.yaml", SMALL.replace('"1 + x"', '"1 + sin(x"'))
+        self.check(["run", str(cfg)], "expr.yaml:", "problem.k", "1 + sin(x")
+
+    def test_unknown_app(self):
+        self.check(["run", str(write("app.yaml", SMALL.replace("app: poisson", "app: poison")))], "poison", "poisson")
+
+    def test_missing_mesh(self):
+        cfg = write("nomesh.yaml", SMALL + "  - {type: mesh, file: meshes/nothing.stl}\n")
+        self.check(["run", str(cfg)], "nomesh.yaml:", "nothing.stl")
+
+    def test_mesh_that_is_not_closed(self):
+        # A tetrahedron with one face missing.
+        (WORK / "open.stl").write_text(textwrap.dedent("""\
+            solid open
+            facet normal 0 0 -1
+            outer loop
+            vertex 0 0 0
+            vertex 0 1 0
+            vertex 1 0 0
+            endloop
+            endfacet
+            facet normal 0 -1 0
+            outer loop
+            vertex 0 0 0
+            vertex 1 0 0
+            vertex 0 0 1
+            endloop
+            endfacet
+            facet normal -1 0 0
+            outer loop
+            vertex 0 0 0
+            vertex 0 0 1
+            vertex 0 1 0
+            endloop
+            endfacet
+            endsolid open
+            """))
+        cfg = write("openmesh.yaml", SMALL + f"  - {{type: mesh, file: {WORK / 'open.stl'}}}\n")
+        self.check(["run", str(cfg)], "openmesh.yaml:", "not closed")
+
+
+class Mpi(unittest.TestCase):
+    def test_two_ranks_give_the_same_file_and_solution(self):
+        cfg = write("mpi.yaml", """\
+            app: poisson
+            grid: {cells: [32, 16, 16], lower: [0, 0, 0], upper: [2, 1, 1]}
+            problem: {k: "1 + y", source: "x"}
+            obstacles:
+              - {type: sphere, center: [1.0, 0.5, 0.5], radius: 0.25}
+            solver: {rtol: 1.0e-11}
+            """)
+        results = []
+        for ranks in (1, 2):
+            out = WORK / f"mpi{ranks}"
+            r = run(["run", str(cfg), "-o", str(out)], ranks=ranks)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            with h5py.File(out / "run.h5", "r") as f:
+                names = []
+                f.visit(names.append)
+                results.append((sorted(names), f["fields/u/000000"][()], dict(f.attrs)))
+        self.assertEqual(results[0][0], results[1][0])
+        u1, u2 = results[0][1], results[1][1]
+        self.assertEqual(u1.shape, (16, 16, 32))
+        self.assertLess(np.max(np.abs(u1 - u2)), 1e-8 * np.max(np.abs(u1)))
+        self.assertEqual(sorted(results[0][2]), sorted(results[1][2]))
+
+
+PV_SCRIPT = """
+import json, sys
+from paraview import simple
+src = simple.OpenDataFile(sys.argv[1])
+src.UpdatePipeline()
+info = src.GetDataInformation()
+print(json.dumps({"bounds": list(info.GetBounds()), "cells": info.GetNumberOfCells(),
+                  "arrays": [src.CellData[i].Name for i in range(len(src.CellData))],
+                  "times": list(src.TimestepValues) if hasattr(src.TimestepValues, '__len__') else [src.TimestepValues]}))
+"""
+
+
+@unittest.skipUnless(pathlib.Path(ARGS_PV := "/usr/bin/pvpython").exists(), "pvpython not installed")
+class ParaView(unittest.TestCase):
+    def test_paraview_opens_a_real_run_in_the_xy_plane(self):
+        out = WORK / "pv"
+        r = run(["run", str(write("pv.yaml", SMALL)), "-o", str(out)])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        script = WORK / "pv_probe.py"
+        script.write_text(PV_SCRIPT)
+        p = subprocess.run([ARGS.pvpython or ARGS_PV, str(script), str((out / "run.xdmf").resolve())],
+                           capture_output=True, text=True, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        info = json.loads(p.stdout.strip().splitlines()[-1])
+        b = info["bounds"]
+        self.assertAlmostEqual(b[0], 0.0)
+        self.assertAlmostEqual(b[1], 2.0)
+        self.assertAlmostEqual(b[2], 0.0)
+        self.assertAlmostEqual(b[3], 1.0)
+        self.assertAlmostEqual(b[4], b[5])
+        self.assertEqual(info["cells"], 32 * 16)
+        for name in ("u", "f", "solid"):
+            self.assertIn(name, info["arrays"])
+
+
+class Commands(unittest.TestCase):
+    def test_info_lists_apps_and_libraries(self):
+        r = run(["info"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for word in ("fluxion", "poisson", "PETSc 3.", "HDF5 1.", "VTK 9."):
+            self.assertIn(word, r.stdout)
+
+    def test_help(self):
+        r = run(["--help"])
+        self.assertEqual(r.returncode, 0)
+        self.assertIn("run", r.stdout)
+        r = run(["run", "--help"])
+        self.assertEqual(r.returncode, 0)
+        self.assertIn("--set", r.stdout)
+
+    def test_config_doc_lists_every_key(self):
+        r = run(["config-doc", "poisson"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for key in ("grid.cells", "problem.k", "solver.rtol", "boundary.x_lower.type", "output.dir"):
+            self.assertIn(key, r.stdout)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--fluxion", required=True)
+    parser.add_argument("--mpiexec", default="mpiexec")
+    parser.add_argument("--pvpython", default="")
+    parser.add_argument("--source-dir", required=True)
+    parser.add_argument("--work-dir", required=True)
+    ARGS, rest = parser.parse_known_args()
+    WORK = pathlib.Path(ARGS.work_dir).resolve()
+    WORK.mkdir(parents=True, exist_ok=True)
+    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
