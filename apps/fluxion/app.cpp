@@ -42,8 +42,8 @@ Schema common_schema(const std::string& default_app) {
       .section("output", "Where and how results are written")
       .string("output.dir", "fluxion-out/" + default_app, "Output folder (created; relative to the working directory)")
       .string("output.name", "run", "Base name of the output files: <name>.h5, <name>.xdmf")
-      .string("output.format", "hdf5", "hdf5: .h5 + .xdmf (ParaView); vti: also .vti + .pvd; both: same as vti",
-              {"hdf5", "vti", "both"})
+      .string("output.format", "hdf5", "hdf5: <name>.h5 + <name>.xdmf (open in ParaView); hdf5+vti: also one .vti per step + <name>.pvd",
+              {"hdf5", "hdf5+vti"})
       .string_map("petsc", "PETSc options, e.g. {ksp_monitor: \"\", pc_type: gamg}; the command line wins");
   return s;
 }
