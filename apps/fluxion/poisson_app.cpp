@@ -4,7 +4,9 @@
 //   fluxion run apps/configs/poisson.yaml
 //   fluxion run apps/configs/poisson.yaml --set grid.cells=[256,128] --set solver.pc=gamg
 //   mpirun -n 2 fluxion run apps/configs/poisson3d.yaml -ksp_monitor
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 
 #include "app.hpp"
@@ -73,7 +75,16 @@ class PoissonApp {
     } catch (const NumericalError& e) {
       config_.fail("problem.k", e.what());
     }
-    solver_ = make_solver(config_);
+    // Progress of a solve: the fraction of the way from |r0| down to rtol * |r0|, in log scale.
+    const double decades = -std::log10(config_.real("solver.rtol"));
+    progress_ = std::make_unique<Progress>(context_.comm, "solve", 1000);
+    solver_ = make_solver(config_, "solver", [this, decades](int iteration, double norm) {
+      if (iteration == 0) r0_ = norm;
+      const double done = r0_ > 0 && norm > 0 ? std::log10(r0_ / norm) / decades : 0.0;
+      char note[64];
+      std::snprintf(note, sizeof note, "iteration %d, |r|/|r0| %.2e", iteration, r0_ > 0 ? norm / r0_ : 0.0);
+      progress_->update(std::lround(1000 * std::clamp(done, 0.0, 1.0)), note);
+    });
     try {
       solver_->set_operator(problem_->op());
     } catch (const PetscCallError& e) {
@@ -85,6 +96,7 @@ class PoissonApp {
   void solve() {
     print_line(context_.comm, "solving " + grid_->describe() + " with " + solver_->name() + " ...");
     report_ = solver_->solve(problem_->rhs(), problem_->solution());
+    progress_->finish(report_.converged ? "converged" : "stopped");
     problem_->op().zero_solid(problem_->solution());
     if (!problem_->solution().all_finite())
       throw NumericalError("the solution has NaN or infinite values; " + report_.summary());
@@ -141,6 +153,8 @@ class PoissonApp {
   std::unique_ptr<LinearSolver> solver_;
   std::unique_ptr<Expression> exact_;
   SolveReport report_;
+  std::unique_ptr<Progress> progress_;
+  double r0_ = 0.0;
   double setup_seconds_ = 0.0, assemble_seconds_ = 0.0;
 };
 

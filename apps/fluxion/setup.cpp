@@ -174,7 +174,8 @@ std::shared_ptr<SolidMask> make_obstacles(const Config& c, std::shared_ptr<const
   return mask;
 }
 
-std::unique_ptr<LinearSolver> make_solver(const Config& c, const std::string& p) {
+std::unique_ptr<LinearSolver> make_solver(const Config& c, const std::string& p,
+                                          std::function<void(int, double)> monitor) {
   PetscSolverSettings s;
   s.ksp_type = c.string(p + ".ksp");
   s.pc_type = c.string(p + ".pc");
@@ -184,7 +185,9 @@ std::unique_ptr<LinearSolver> make_solver(const Config& c, const std::string& p)
   s.matrix_free = c.boolean(p + ".matrix_free");
   if (s.matrix_free && s.pc_type != "none" && s.pc_type != "jacobi")
     c.fail(p + ".pc", "'" + s.pc_type + "' needs an assembled matrix; with matrix_free use none or jacobi");
-  return std::make_unique<PetscSolver>(s);
+  auto solver = std::make_unique<PetscSolver>(s);
+  if (monitor) solver->set_monitor(std::move(monitor));
+  return solver;
 }
 
 void check_converged(const Config& c, const SolveReport& report, const std::string& p) {

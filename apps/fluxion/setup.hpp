@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 
 #include "fluxion/core/boundary.hpp"
@@ -29,7 +30,9 @@ std::shared_ptr<const Grid> make_grid(const Config& c, MPI_Comm comm, const Boun
 /// working directory, then fluxion's data folder.
 std::shared_ptr<SolidMask> make_obstacles(const Config& c, std::shared_ptr<const Grid> grid,
                                           const std::filesystem::path& config_dir);
-std::unique_ptr<LinearSolver> make_solver(const Config& c, const std::string& prefix = "solver");
+/// `monitor`, when given, is called after each iteration (progress reports).
+std::unique_ptr<LinearSolver> make_solver(const Config& c, const std::string& prefix = "solver",
+                                          std::function<void(int, double)> monitor = {});
 
 /// Throws NumericalError with the report's summary unless the solve converged or the config
 /// allows non-convergence (solver.allow_nonconvergence).

@@ -40,15 +40,18 @@ void Progress::update(long done, const std::string& note) {
                 width - filled, "", 100.0 * fraction, elapsed, note.c_str());
     std::fflush(stdout);
   } else {
-    if (since_last < interval_ && done != 0 && done < total_) return;
-    std::printf("%s: %ld/%ld (%.0f%%) %.1fs %s\n", label_.c_str(), done, total_, 100.0 * fraction, elapsed,
-                note.c_str());
+    const bool first = printed_ < 0, last = done >= total_;
+    if (!first && !last && since_last < interval_) return;
+    if (last && printed_ >= total_) return;  // the end is reported once
+    std::printf("%s: %3.0f%% %.1fs %s\n", label_.c_str(), 100.0 * fraction, elapsed, note.c_str());
     std::fflush(stdout);
   }
   last_ = now;
+  printed_ = done;
 }
 
 void Progress::finish(const std::string& note) {
+  if (!tty_ && printed_ >= total_) return;
   update(total_, note);
   if (rank0_ && tty_) {
     std::fputc('\n', stdout);

@@ -26,6 +26,7 @@ class Progress {
   double interval_;
   bool tty_ = false;
   bool rank0_ = false;
+  long printed_ = -1;  // the last `done` reported
   std::chrono::steady_clock::time_point start_, last_;
 };
 

@@ -43,6 +43,11 @@ double residual_norm(const StencilOperator& op, Vec b, Vec x, Vec work) {
   return n;
 }
 
+PetscErrorCode call_monitor(KSP, PetscInt iteration, PetscReal norm, void* context) {
+  (*static_cast<std::function<void(int, double)>*>(context))(static_cast<int>(iteration), norm);
+  return 0;
+}
+
 }  // namespace
 
 int multigrid_levels(const Grid& grid) {
@@ -138,6 +143,7 @@ void PetscSolver::set_operator(const StencilOperator& op) {
   // rtol then means ||b - A x|| / ||b - A x0|| for CG, the quantity the report gives.
   if (settings_.ksp_type == "cg") FLUXION_PETSC_CHECK(KSPSetNormType(ksp_, KSP_NORM_UNPRECONDITIONED));
   FLUXION_PETSC_CHECK(KSPSetInitialGuessNonzero(ksp_, PETSC_TRUE));
+  if (monitor_) FLUXION_PETSC_CHECK(KSPMonitorSet(ksp_, call_monitor, &monitor_, nullptr));
   FLUXION_PETSC_CHECK(KSPSetFromOptions(ksp_));  // last: the options database wins
 }
 

@@ -3,6 +3,7 @@
 
 #include <petscksp.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -37,6 +38,10 @@ class PetscSolver final : public LinearSolver {
   void set_operator(const StencilOperator& op) override;
   [[nodiscard]] SolveReport solve(const Field& b, Field& x) override;
 
+  /// Called after every iteration with the iteration number and the residual norm the KSP
+  /// tests (for progress reports); set before set_operator().
+  void set_monitor(std::function<void(int iteration, double residual_norm)> monitor) { monitor_ = std::move(monitor); }
+
   KSP ksp() const { return ksp_; }  // for callers who want to tune PETSc further
   const PetscSolverSettings& settings() const { return settings_; }
 
@@ -47,6 +52,7 @@ class PetscSolver final : public LinearSolver {
   KSP ksp_ = nullptr;
   const StencilOperator* op_ = nullptr;
   bool set_up_ = false;
+  std::function<void(int, double)> monitor_;
 };
 
 /// The multigrid levels a grid supports: halvings while every axis stays even, the coarsest

@@ -1,7 +1,12 @@
-// StencilOperator: weights from k, c, boundary conditions and obstacles; apply, assemble, null space.
+// StencilOperator: face and diagonal weights from k, c, boundary conditions and obstacles;
+// matrix-free apply, COO assembly, null space.
 #include "fluxion/linalg/stencil_operator.hpp"
 
+#include <sys/mman.h>
+
 #include <cmath>
+#include <cstdlib>
+#include <new>
 
 #include "fluxion/core/error.hpp"
 
@@ -30,13 +35,36 @@ PetscErrorCode shell_diagonal(Mat A, Vec d) {
   const StencilOperator* op = nullptr;
   PetscCall(MatShellGetContext(A, &op));
   double* a;
+  PetscInt n;
+  PetscCall(VecGetLocalSize(d, &n));
   PetscCall(VecGetArray(d, &a));
-  std::copy(op->diagonal().begin(), op->diagonal().end(), a);
+  std::copy(op->diagonal_data(), op->diagonal_data() + n, a);
   PetscCall(VecRestoreArray(d, &a));
   return 0;
 }
 
 }  // namespace
+
+template <class T>
+T* StencilOperator::HugePageAllocator<T>::allocate(std::size_t n) {
+  constexpr std::size_t kHuge = std::size_t{2} << 20;
+  const std::size_t bytes = n * sizeof(T);
+  if (bytes < kHuge) return static_cast<T*>(::operator new(bytes));
+  void* p = std::aligned_alloc(kHuge, (bytes + kHuge - 1) / kHuge * kHuge);
+  if (!p) throw std::bad_alloc();
+#ifdef MADV_HUGEPAGE
+  madvise(p, bytes, MADV_HUGEPAGE);  // a hint: without transparent huge pages nothing changes
+#endif
+  return static_cast<T*>(p);
+}
+
+template <class T>
+void StencilOperator::HugePageAllocator<T>::deallocate(T* p, std::size_t n) noexcept {
+  if (n * sizeof(T) < (std::size_t{2} << 20))
+    ::operator delete(p);
+  else
+    std::free(p);
+}
 
 StencilOperator::StencilOperator(std::shared_ptr<const Grid> grid, const Field& k, const Field& c,
                                  BoundaryConditions bc, std::shared_ptr<const SolidMask> solid)
@@ -54,16 +82,34 @@ StencilOperator::~StencilOperator() {
   if (null_vector_) VecDestroy(&null_vector_);
 }
 
+IndexBox StencilOperator::face_box(int axis) const {
+  IndexBox b = grid_->owned();
+  b.end[axis] += 1;
+  return b;
+}
+
+PetscInt StencilOperator::face_index(int axis, PetscInt i, PetscInt j, PetscInt k) const {
+  const IndexBox& o = grid_->owned();
+  const PetscInt ex = o.extent(0) + (axis == 0), ey = o.extent(1) + (axis == 1);
+  return ((k - o.begin[2]) * ey + (j - o.begin[1])) * ex + (i - o.begin[0]);
+}
+
+double StencilOperator::diagonal(PetscInt i, PetscInt j, PetscInt k) const {
+  const IndexBox& o = grid_->owned();
+  return diag_[((k - o.begin[2]) * o.extent(1) + (j - o.begin[1])) * o.extent(0) + (i - o.begin[0])];
+}
+
+double StencilOperator::off_diagonal(int d, PetscInt i, PetscInt j, PetscInt k) const {
+  const int a = d / 2;
+  std::array<PetscInt, 3> f = {i, j, k};
+  if (d % 2 == 1) f[a] += 1;  // the upper face of the cell is the lower face of the next one
+  return faces_[a][face_index(a, f[0], f[1], f[2])];
+}
+
 void StencilOperator::compute_weights(const Field& k, const Field& c) {
   const Grid& g = *grid_;
   const IndexBox& o = g.owned();
-  const PetscInt n = o.size();
-  const int nb = neighbours();
-  diag_.assign(n, 0.0);
-  for (int d = 0; d < kMaxNeighbours; ++d) off_[d].assign(d < nb ? n : 0, 0.0);
-  boundary_faces_.clear();
-  is_solid_.assign(n, 0);
-
+  const int dim = g.dim();
   GhostedFieldArray kg(k);
   FieldReadArray ca(c);
   std::unique_ptr<GhostedFieldArray> sg;
@@ -72,54 +118,68 @@ void StencilOperator::compute_weights(const Field& k, const Field& c) {
 
   std::array<double, 3> inv_h2{};
   double solid_scale = 0.0;
-  for (int a = 0; a < g.dim(); ++a) {
+  for (int a = 0; a < dim; ++a) {
     inv_h2[a] = 1.0 / (g.spacing(a) * g.spacing(a));
     solid_scale += 2.0 * inv_h2[a];
   }
+
+  // Face couplings: -harmonic(k) / h^2 between two fluid cells, 0 on the domain boundary and
+  // next to obstacles.
+  for (int a = 0; a < dim; ++a) {
+    const IndexBox fb = face_box(a);
+    faces_[a].assign(fb.size(), 0.0);
+    PetscInt f = 0;
+    for_each_cell(fb, [&](PetscInt i, PetscInt j, PetscInt kk) {
+      const std::array<PetscInt, 3> hi = {i, j, kk};
+      std::array<PetscInt, 3> lo = hi;
+      lo[a] -= 1;
+      const bool on_boundary = !g.periodic(a) && (hi[a] == 0 || hi[a] == g.cells(a));
+      if (!on_boundary && !solid_at(lo[0], lo[1], lo[2]) && !solid_at(i, j, kk))
+        faces_[a][f] = -harmonic_mean(kg(lo[0], lo[1], lo[2]), kg(i, j, kk)) * inv_h2[a];
+      ++f;
+    });
+  }
+
+  diag_.assign(o.size(), 0.0);
+  is_solid_.assign(o.size(), 0);
+  boundary_faces_.clear();
   bool any_c = false;
   PetscInt p = 0;
   for_each_cell(o, [&](PetscInt i, PetscInt j, PetscInt kk) {
     const double kp = kg(i, j, kk);
-    if (kp < 0.0 || !std::isfinite(kp)) throw NumericalError("StencilOperator: the coefficient k must be finite and >= 0");
+    if (kp < 0.0 || !std::isfinite(kp))
+      throw NumericalError("StencilOperator: the coefficient k must be finite and >= 0");
     if (solid_at(i, j, kk)) {
       is_solid_[p] = 1;
-      diag_[p] = solid_scale * (kp > 0.0 ? kp : 1.0);  // a scaled identity keeps the spectrum compact
-      ++p;
+      diag_[p++] = solid_scale * (kp > 0.0 ? kp : 1.0);  // a scaled identity keeps the spectrum compact
       return;
     }
     double diag = ca(i, j, kk);
     if (diag != 0.0) any_c = true;
-    for (int d = 0; d < nb; ++d) {
+    for (int d = 0; d < 2 * dim; ++d) {
       const int a = d / 2;
+      diag -= off_diagonal(d, i, j, kk);
       const std::array<PetscInt, 3> q = {i + kStep[d][0], j + kStep[d][1], kk + kStep[d][2]};
-      const bool outside = !g.periodic(a) && (q[a] < 0 || q[a] >= g.cells(a));
-      if (outside) {
-        const BcType type = bc_[static_cast<Face>(d)].type;
-        if (type == BcType::Dirichlet) {
-          // k at the face, extrapolated from this cell and the one behind it (when that is fluid).
-          const std::array<PetscInt, 3> r = {i - kStep[d][0], j - kStep[d][1], kk - kStep[d][2]};
-          const bool behind = r[a] >= 0 && r[a] < g.cells(a) && !solid_at(r[0], r[1], r[2]);
-          double kb = behind ? 1.5 * kp - 0.5 * kg(r[0], r[1], r[2]) : kp;
-          if (kb <= 0.5 * kp) kb = kp;  // a steep k: keep the face conductance positive
-          diag += 2.0 * kb * inv_h2[a];
-          boundary_faces_.push_back({{i, j, kk}, p, d, 2.0 * kb * inv_h2[a]});
-        } else if (type == BcType::Neumann) {
-          boundary_faces_.push_back({{i, j, kk}, p, d, 1.0 / g.spacing(a)});
-        }
-        continue;
+      if (g.periodic(a) || (q[a] >= 0 && q[a] < g.cells(a))) continue;
+      const BcType type = bc_[static_cast<Face>(d)].type;
+      if (type == BcType::Dirichlet) {
+        // k at the face, extrapolated from this cell and the one behind it (when that is fluid).
+        const std::array<PetscInt, 3> r = {i - kStep[d][0], j - kStep[d][1], kk - kStep[d][2]};
+        const bool behind = r[a] >= 0 && r[a] < g.cells(a) && !solid_at(r[0], r[1], r[2]);
+        double kb = behind ? 1.5 * kp - 0.5 * kg(r[0], r[1], r[2]) : kp;
+        if (kb <= 0.5 * kp) kb = kp;  // a steep k: keep the face conductance positive
+        diag += 2.0 * kb * inv_h2[a];
+        boundary_faces_.push_back({{i, j, kk}, d, 2.0 * kb * inv_h2[a]});
+      } else if (type == BcType::Neumann) {
+        boundary_faces_.push_back({{i, j, kk}, d, 1.0 / g.spacing(a)});
       }
-      if (solid_at(q[0], q[1], q[2])) continue;  // no flux into an obstacle
-      const double w = harmonic_mean(kp, kg(q[0], q[1], q[2])) * inv_h2[a];
-      diag += w;
-      off_[d][p] = -w;
     }
-    diag_[p] = diag;
-    ++p;
+    diag_[p++] = diag;
   });
 
   int local_any = any_c ? 1 : 0, global_any = 0;
   MPI_Allreduce(&local_any, &global_any, 1, MPI_INT, MPI_MAX, g.comm());
-  singular_ = global_any == 0 && bc_.determines_no_constant(g.dim());
+  singular_ = global_any == 0 && bc_.determines_no_constant(dim);
 }
 
 void StencilOperator::build_null_space() {
@@ -143,20 +203,27 @@ void StencilOperator::apply(Vec x, Vec y) const {
   double* ya;
   FLUXION_PETSC_CHECK(VecGetArrayRead(local, &xg));
   FLUXION_PETSC_CHECK(VecGetArray(y, &ya));
+  const PetscInt nx = o.extent(0), ny = o.extent(1);
   const PetscInt gx = gh.extent(0), gxy = gh.extent(0) * gh.extent(1);
-  const std::array<PetscInt, 6> shift = {-1, 1, -gx, gx, -gxy, gxy};
-  const int nb = neighbours();
+  const bool three_d = g.dim() == 3;
+  const double* fx = faces_[0].data();
+  const double* fy = faces_[1].data();
+  const double* fz = three_d ? faces_[2].data() : nullptr;
+  // A zero coupling marks a face without a neighbour to read (domain boundary, obstacle): its
+  // ghost may not exist, so it is skipped rather than multiplied by zero.
+  auto term = [](double w, const double* xn) { return w != 0.0 ? w * *xn : 0.0; };
   PetscInt n = 0;
   for (PetscInt k = o.begin[2]; k < o.end[2]; ++k)
     for (PetscInt j = o.begin[1]; j < o.end[1]; ++j) {
-      PetscInt p = ((k - gh.begin[2]) * gh.extent(1) + (j - gh.begin[1])) * gx + (o.begin[0] - gh.begin[0]);
-      for (PetscInt i = o.begin[0]; i < o.end[0]; ++i, ++n, ++p) {
-        double s = diag_[n] * xg[p];
-        for (int d = 0; d < nb; ++d) {
-          // A zero weight marks a face without coupling, whose neighbour may not exist in the ghosts.
-          const double w = off_[d][n];
-          if (w != 0.0) s += w * xg[p + shift[d]];
-        }
+      const PetscInt kk = k - o.begin[2], jj = j - o.begin[1];
+      const double* wx = fx + (kk * ny + jj) * (nx + 1);
+      const double* wy = fy + (kk * (ny + 1) + jj) * nx;
+      const double* wz = three_d ? fz + (kk * ny + jj) * nx : nullptr;
+      const double* xp = xg + ((k - gh.begin[2]) * gh.extent(1) + (j - gh.begin[1])) * gx + (o.begin[0] - gh.begin[0]);
+      for (PetscInt i = 0; i < nx; ++i, ++n) {
+        double s = diag_[n] * xp[i] + term(wx[i], xp + i - 1) + term(wx[i + 1], xp + i + 1) +
+                   term(wy[i], xp + i - gx) + term(wy[i + nx], xp + i + gx);
+        if (three_d) s += term(wz[i], xp + i - gxy) + term(wz[i + nx * ny], xp + i + gxy);
         ya[n] = s;
       }
     }
@@ -186,10 +253,7 @@ void StencilOperator::add_boundary_terms(Field& b, double t) const {
     const double value = bc_[static_cast<Face>(f.direction)].value(x[0], x[1], x[2], t);
     ba(f.cell[0], f.cell[1], f.cell[2]) += f.weight * value;
   }
-  PetscInt p = 0;
-  for_each_cell(g.owned(), [&](PetscInt i, PetscInt j, PetscInt kk) {
-    if (is_solid_[p++]) ba(i, j, kk) = 0.0;
-  });
+  zero_solid(b);
 }
 
 void StencilOperator::zero_solid(Field& x) const {
@@ -204,33 +268,38 @@ void StencilOperator::zero_solid(Field& x) const {
 Mat StencilOperator::matrix() const {
   if (matrix_) return matrix_;
   const Grid& g = *grid_;
+  const IndexBox& gh = g.ghosted();
   FLUXION_PETSC_CHECK(DMCreateMatrix(g.dm(), &matrix_));
-  FLUXION_PETSC_CHECK(MatZeroEntries(matrix_));
-  const int nb = neighbours();
+  // COO assembly in the DMDA's local (ghosted) numbering: one pass collects (row, column, value)
+  // triples; PETSc sums repeated entries (on a periodic axis of two cells both neighbours are the
+  // same column) and a later reassembly could reuse the pattern.
+  auto local = [&](PetscInt i, PetscInt j, PetscInt k) {
+    return ((k - gh.begin[2]) * gh.extent(1) + (j - gh.begin[1])) * gh.extent(0) + (i - gh.begin[0]);
+  };
+  const int nb = 2 * g.dim();
+  std::vector<PetscInt> rows, cols;
+  std::vector<PetscScalar> values;
+  const std::size_t estimate = static_cast<std::size_t>(g.owned().size()) * (nb + 1);
+  rows.reserve(estimate);
+  cols.reserve(estimate);
+  values.reserve(estimate);
   PetscInt p = 0;
   for_each_cell(g.owned(), [&](PetscInt i, PetscInt j, PetscInt kk) {
-    MatStencil row{};
-    row.i = i;
-    row.j = j;
-    row.k = kk;
-    std::array<MatStencil, 7> cols{};
-    std::array<double, 7> vals{};
-    int m = 0;
-    cols[m] = row;
-    vals[m++] = diag_[p];
+    const PetscInt row = local(i, j, kk);
+    rows.push_back(row);
+    cols.push_back(row);
+    values.push_back(diag_[p++]);
     for (int d = 0; d < nb; ++d) {
-      if (off_[d][p] == 0.0) continue;
-      cols[m].i = i + kStep[d][0];
-      cols[m].j = j + kStep[d][1];
-      cols[m].k = kk + kStep[d][2];
-      vals[m++] = off_[d][p];
+      const double w = off_diagonal(d, i, j, kk);
+      if (w == 0.0) continue;
+      rows.push_back(row);
+      cols.push_back(local(i + kStep[d][0], j + kStep[d][1], kk + kStep[d][2]));
+      values.push_back(w);
     }
-    // ADD_VALUES: on a periodic axis with two cells both neighbours are the same column.
-    FLUXION_PETSC_CHECK(MatSetValuesStencil(matrix_, 1, &row, m, cols.data(), vals.data(), ADD_VALUES));
-    ++p;
   });
-  FLUXION_PETSC_CHECK(MatAssemblyBegin(matrix_, MAT_FINAL_ASSEMBLY));
-  FLUXION_PETSC_CHECK(MatAssemblyEnd(matrix_, MAT_FINAL_ASSEMBLY));
+  FLUXION_PETSC_CHECK(
+      MatSetPreallocationCOOLocal(matrix_, static_cast<PetscCount>(rows.size()), rows.data(), cols.data()));
+  FLUXION_PETSC_CHECK(MatSetValuesCOO(matrix_, values.data(), INSERT_VALUES));
   FLUXION_PETSC_CHECK(MatSetOption(matrix_, MAT_SYMMETRIC, PETSC_TRUE));
   return matrix_;
 }
@@ -248,5 +317,7 @@ Mat StencilOperator::shell() const {
   FLUXION_PETSC_CHECK(MatSetOption(shell_, MAT_SYMMETRIC, PETSC_TRUE));
   return shell_;
 }
+
+template struct StencilOperator::HugePageAllocator<double>;
 
 }  // namespace fluxion

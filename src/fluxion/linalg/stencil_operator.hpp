@@ -23,13 +23,12 @@ namespace fluxion {
 ///  - periodic faces couple to the opposite side through the DMDA's ghosts;
 ///  - faces between a fluid and a solid cell carry no flux (homogeneous Neumann on obstacles),
 ///    and a solid cell's row is a scaled identity whose right-hand side is 0, so u = 0 there.
-/// The weights are computed once and shared by apply(), the assembled Mat and the SOR kernels,
-/// so that every path applies exactly the same operator.
+///
+/// The weights are computed once and stored per face (the matrix is symmetric, so one number
+/// per face serves both cells) and per cell (the diagonal). apply(), the assembled Mat and the
+/// relaxation kernels all read them, so every path applies exactly the same operator.
 class StencilOperator {
  public:
-  /// Stencil directions: 0 x-, 1 x+, 2 y-, 3 y+, 4 z-, 5 z+ (like Face).
-  static constexpr int kMaxNeighbours = 6;
-
   StencilOperator(std::shared_ptr<const Grid> grid, const Field& k, const Field& c, BoundaryConditions bc,
                   std::shared_ptr<const SolidMask> solid = nullptr);
   ~StencilOperator();
@@ -40,7 +39,6 @@ class StencilOperator {
   const std::shared_ptr<const Grid>& grid_ptr() const { return grid_; }
   const BoundaryConditions& boundary() const { return bc_; }
   const SolidMask* solid() const { return solid_.get(); }
-  int neighbours() const { return 2 * grid_->dim(); }
 
   /// y = A x (matrix-free; x's ghosts are exchanged inside).
   void apply(const Field& x, Field& y) const;
@@ -51,7 +49,6 @@ class StencilOperator {
   /// b += the boundary data's contribution at time t (Dirichlet values, Neumann fluxes);
   /// zeroes b on solid cells.
   void add_boundary_terms(Field& b, double t = 0.0) const;
-
   /// Sets x to 0 on solid cells (their exact value; an iterative solve leaves round-off there).
   void zero_solid(Field& x) const;
 
@@ -66,25 +63,46 @@ class StencilOperator {
   /// The normalised null vector (1/sqrt(n_fluid) on fluid cells, 0 on solid), or null if regular.
   Vec null_vector() const { return null_vector_; }
 
-  /// Stencil weights of the owned cells, in the owned box's x-fastest order: the diagonal, and
-  /// the coupling to neighbour d (0 where the face carries no coupling).
-  const std::vector<double>& diagonal() const { return diag_; }
-  const std::vector<double>& off_diagonal(int d) const { return off_[d]; }
+  /// Entries of A for an owned cell: the diagonal, and the coupling to neighbour d
+  /// (0 x-, 1 x+, 2 y-, 3 y+, 4 z-, 5 z+, like Face; 0 where the face couples nothing).
+  double diagonal(PetscInt i, PetscInt j, PetscInt k = 0) const;
+  double off_diagonal(int d, PetscInt i, PetscInt j, PetscInt k = 0) const;
+
+  /// Raw storage for kernels. The diagonal is in the owned box's x-fastest order. The face
+  /// couplings normal to `axis` live on face_box(axis): the owned box with one more layer at the
+  /// upper end of that axis; entry (i, j, k) is the face between cells i-1 and i along the axis.
+  const double* diagonal_data() const { return diag_.data(); }
+  const double* face_data(int axis) const { return faces_[axis].data(); }
+  IndexBox face_box(int axis) const;
 
  private:
+  // Page-aligned storage that asks the kernel for huge pages: first-touch page faults dominated
+  // the set-up time of large grids on the machines we measured (docs/benchmarks.md).
+  template <class T>
+  struct HugePageAllocator {
+    using value_type = T;
+    HugePageAllocator() = default;
+    template <class U>
+    HugePageAllocator(const HugePageAllocator<U>&) {}
+    T* allocate(std::size_t n);
+    void deallocate(T* p, std::size_t) noexcept;
+    bool operator==(const HugePageAllocator&) const { return true; }
+  };
+  using Storage = std::vector<double, HugePageAllocator<double>>;
+
+  PetscInt face_index(int axis, PetscInt i, PetscInt j, PetscInt k) const;
   void compute_weights(const Field& k, const Field& c);
   void build_null_space();
 
   std::shared_ptr<const Grid> grid_;
   BoundaryConditions bc_;
   std::shared_ptr<const SolidMask> solid_;
-  std::vector<double> diag_;
-  std::array<std::vector<double>, kMaxNeighbours> off_;
-  // A fluid cell's face on the domain boundary, with the conductance k_face / h^2 (Dirichlet:
-  // 2 k_face / h^2) that multiplies the boundary value in the right-hand side.
+  Storage diag_;
+  std::array<Storage, 3> faces_;
+  // A fluid cell's face on the domain boundary, with the factor (Dirichlet: 2 k_face / h^2,
+  // Neumann: 1 / h) that multiplies the boundary value in the right-hand side.
   struct BoundaryFace {
     std::array<PetscInt, 3> cell;
-    PetscInt index;  // in the owned box
     int direction;
     double weight;
   };
