@@ -1,10 +1,22 @@
 // Tests of mesh import: the shipped meshes voxelize to the right solids, and bad meshes are refused.
 #include <gtest/gtest.h>
 #include <unistd.h>
+#include <vtkCellLocator.h>
+#include <vtkCleanPolyData.h>
+#include <vtkOBJReader.h>
+#include <vtkPoints.h>
+#include <vtkPolyData.h>
+#include <vtkSTLReader.h>
+#include <vtkSelectEnclosedPoints.h>
+#include <vtkSmartPointer.h>
+#include <vtkTransform.h>
+#include <vtkTransformPolyDataFilter.h>
+#include <vtkTriangleFilter.h>
 
 #include <cmath>
 #include <fstream>
 #include <functional>
+#include <iostream>
 #include <memory>
 #include <numbers>
 #include <sstream>
@@ -105,6 +117,99 @@ void for_each_centre(const SolidMask& mask, const std::function<void(const Vec3&
 
 double distance(const Vec3& x, const Vec3& c) {
   return std::sqrt((x[0] - c[0]) * (x[0] - c[0]) + (x[1] - c[1]) * (x[1] - c[1]) + (x[2] - c[2]) * (x[2] - c[2]));
+}
+
+/// A grid of n cells of width h per axis from `lower`; with dyadic lower and h every centre is exact.
+std::shared_ptr<const Grid> lattice(int dim, Vec3 lower, double h, std::array<PetscInt, 3> n) {
+  GridSpec spec;
+  spec.dim = dim;
+  spec.cells = n;
+  spec.lower = lower;
+  for (int a = 0; a < 3; ++a) spec.upper[a] = lower[a] + static_cast<double>(n[a]) * h;
+  return std::make_shared<Grid>(PETSC_COMM_WORLD, spec);
+}
+
+/// The placed surface as add_mesh_obstacle reads it (the same VTK pipeline), for the reference.
+vtkSmartPointer<vtkPolyData> placed_surface(const fs::path& file, const MeshPlacement& placement) {
+  vtkSmartPointer<vtkAbstractPolyDataReader> reader;
+  if (file.extension() == ".obj") {
+    reader = vtkSmartPointer<vtkOBJReader>::New();
+  } else {
+    reader = vtkSmartPointer<vtkSTLReader>::New();
+  }
+  reader->SetFileName(file.string().c_str());
+  auto clean = vtkSmartPointer<vtkCleanPolyData>::New();
+  clean->SetInputConnection(reader->GetOutputPort());
+  clean->PointMergingOn();
+  clean->SetTolerance(0.0);
+  auto triangles = vtkSmartPointer<vtkTriangleFilter>::New();
+  triangles->SetInputConnection(clean->GetOutputPort());
+  auto transform = vtkSmartPointer<vtkTransform>::New();
+  transform->Translate(placement.translate.data());
+  transform->RotateZ(placement.rotate_z_degrees);
+  transform->Scale(placement.scale, placement.scale, placement.scale);
+  auto place = vtkSmartPointer<vtkTransformPolyDataFilter>::New();
+  place->SetInputConnection(triangles->GetOutputPort());
+  place->SetTransform(transform);
+  place->SetOutputPointsPrecision(vtkAlgorithm::DOUBLE_PRECISION);
+  place->Update();
+  return place->GetOutput();
+}
+
+/// How add_mesh_obstacle and vtkSelectEnclosedPoints compare on the owned cells of a grid.
+struct Agreement {
+  long long cells = 0, solid = 0;
+  long long on_surface = 0;         // centres within 1e-9 of the surface
+  long long differ_on_surface = 0;  // cells the two disagree on, their centre within 1e-9 of the surface
+  long long differ_elsewhere = 0;   // cells the two disagree on, anywhere else (must be none)
+};
+
+Agreement compare_with_vtk(const fs::path& file, const MeshPlacement& placement,
+                           const std::shared_ptr<const Grid>& grid) {
+  SolidMask mask(grid);
+  add_mesh_obstacle(mask, file, placement);
+  const auto surface = placed_surface(file, placement);
+  auto centres = vtkSmartPointer<vtkPoints>::New();
+  centres->SetDataTypeToDouble();
+  std::vector<bool> ours;
+  for_each_centre(mask, [&](const Vec3& x, bool solid) {
+    centres->InsertNextPoint(x.data());
+    ours.push_back(solid);
+  });
+  auto cloud = vtkSmartPointer<vtkPolyData>::New();
+  cloud->SetPoints(centres);
+  auto select = vtkSmartPointer<vtkSelectEnclosedPoints>::New();
+  select->SetInputData(cloud);
+  select->SetSurfaceData(surface);
+  // VTK's default tolerance (1e-4 of the bounds' diagonal) calls centres ~5e-5 outside the wing inside.
+  select->SetTolerance(1e-12);
+  select->Update();
+  auto locator = vtkSmartPointer<vtkCellLocator>::New();
+  locator->SetDataSet(surface);
+  locator->BuildLocator();
+
+  Agreement agreement;
+  for (vtkIdType id = 0; id < centres->GetNumberOfPoints(); ++id) {
+    double x[3], closest[3], dist2 = 0.0;
+    centres->GetPoint(id, x);
+    vtkIdType cell = 0;
+    int sub = 0;
+    locator->FindClosestPoint(x, closest, cell, sub, dist2);
+    const bool on_surface = std::sqrt(dist2) <= 1e-9;
+    const bool vtk_solid = select->IsInside(id) != 0;
+    ++agreement.cells;
+    agreement.solid += ours[id] ? 1 : 0;
+    agreement.on_surface += on_surface ? 1 : 0;
+    if (vtk_solid == ours[id]) continue;
+    if (on_surface) {
+      ++agreement.differ_on_surface;
+    } else if (++agreement.differ_elsewhere <= 5) {
+      ADD_FAILURE() << file.filename() << ": centre (" << x[0] << ", " << x[1] << ", " << x[2]
+                    << ") at distance " << std::sqrt(dist2) << " from the surface: ours " << ours[id]
+                    << ", VTK " << vtk_solid;
+    }
+  }
+  return agreement;
 }
 
 /// Expects `f` to throw an IoError whose message contains every one of `parts`.
@@ -307,6 +412,155 @@ TEST(MeshVoxelizer, MpiSphereCountMatchesSerial) {
   add_mesh_obstacle(mask, mesh_path("sphere.stl"), {.scale = 0.9, .translate = {0.1, 0.0, -0.05}});
   EXPECT_GT(serial.solid_cells(), 0);
   EXPECT_EQ(mask.solid_cells(), serial.solid_cells());
+}
+
+/// The counts of an Agreement summed over the ranks.
+Agreement sum_over_ranks(Agreement a) {
+  long long v[5] = {a.cells, a.solid, a.on_surface, a.differ_on_surface, a.differ_elsewhere};
+  MPI_Allreduce(MPI_IN_PLACE, v, 5, MPI_LONG_LONG, MPI_SUM, PETSC_COMM_WORLD);
+  return {v[0], v[1], v[2], v[3], v[4]};
+}
+
+TEST(MeshVoxelizer, MatchesVtkSelectEnclosedPointsOffTheSurface) {
+  struct Case {
+    std::string mesh;
+    MeshPlacement placement;
+    std::shared_ptr<const Grid> grid;
+    bool centres_on_surface;  // the placement puts cell centres exactly on vertices, edges or faces
+  };
+  const double e = 1.0 / 8, s = 1.0 / 16, w = 1.0 / 32;
+  const std::vector<Case> cases = {
+      // Centres on multiples of 1/8: rows through the vertices (+-1, 0, 0), (0, 0, +-1), (-0.5, ...).
+      {"sphere.stl", {}, lattice(3, {-8.5 * e, -8.5 * e, -8.5 * e}, e, {17, 17, 17}), true},
+      // Half size, its vertex (-1, 0, 0) moved to the centre (-0.25, 0.5, 0) of the 1/16 lattice.
+      {"sphere.stl", {.scale = 0.5, .translate = {0.25, 0.5, 0.0}},
+       lattice(3, {-5.5 * s, -1.5 * s, -9.5 * s}, s, {19, 19, 19}), true},
+      {"sphere.stl", {.scale = 0.9, .translate = {0.1, 0.0, -0.05}}, lattice(3, {-1.2, -1.2, -1.2}, 0.1, {24, 24, 24}),
+       false},
+      // Caps at z = +-0.5 on centre planes, rows through the cap centres, the fan edges and the side
+      // vertices (+-0.5, 0, z).
+      {"cylinder.obj", {}, lattice(3, {-6.5 * e, -6.5 * e, -6.5 * e}, e, {13, 13, 13}), true},
+      {"cylinder.obj", {.scale = 2.0, .translate = {0.25, -0.25, 0.5}, .rotate_z_degrees = 30.0},
+       lattice(3, {-8.5 * e, -12.5 * e, -6.5 * e}, e, {19, 19, 22}), true},
+      // Leading edge x = 0 and trailing edge x = 1 on the row y = 0; end caps z = +-0.5 on centre planes.
+      {"naca0012_wing.stl", {}, lattice(3, {-4.5 * w, -4.5 * w, -18.5 * w}, w, {41, 9, 37}), true},
+      {"naca0012_wing.stl", {.scale = 1.5, .rotate_z_degrees = 8.0}, lattice(3, {-0.1, -0.15, -0.8}, 0.05, {34, 9, 32}),
+       false},
+  };
+  for (const Case& c : cases) {
+    const Agreement a = sum_over_ranks(compare_with_vtk(mesh_path(c.mesh), c.placement, c.grid));
+    SCOPED_TRACE(c.mesh + " at scale " + std::to_string(c.placement.scale));
+    EXPECT_EQ(a.cells, c.grid->global_cells());
+    EXPECT_GT(a.solid, 0);
+    EXPECT_EQ(a.differ_elsewhere, 0);
+    EXPECT_LE(a.differ_on_surface, a.on_surface);
+    if (c.centres_on_surface) EXPECT_GT(a.on_surface, 0);
+    int rank = 0;
+    MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
+    if (rank == 0)
+      std::cout << "[ vs VTK   ] " << c.mesh << " scale " << c.placement.scale << ": " << a.cells << " cells, "
+                << a.solid << " solid, " << a.on_surface << " centres on the surface, " << a.differ_on_surface
+                << " of them differ, " << a.differ_elsewhere << " differ elsewhere\n";
+  }
+}
+
+using Triangle = std::array<Vec3, 3>;
+
+/// Writes triangles as an ASCII STL, each turned to face away from `inside`.
+void write_stl(const fs::path& file, std::vector<Triangle> triangles, const Vec3& inside) {
+  std::ostringstream out;
+  out.precision(17);
+  out << "solid test\n";
+  for (Triangle& t : triangles) {
+    Vec3 u{}, v{}, n{};
+    for (int a = 0; a < 3; ++a) {
+      u[a] = t[1][a] - t[0][a];
+      v[a] = t[2][a] - t[0][a];
+    }
+    n = {u[1] * v[2] - u[2] * v[1], u[2] * v[0] - u[0] * v[2], u[0] * v[1] - u[1] * v[0]};
+    double outward = 0.0;
+    for (int a = 0; a < 3; ++a) outward += n[a] * (t[0][a] - inside[a]);
+    if (outward < 0) std::swap(t[1], t[2]);
+    out << "facet normal 0 0 0\nouter loop\n";
+    for (const Vec3& p : t) out << "vertex " << p[0] << " " << p[1] << " " << p[2] << "\n";
+    out << "endloop\nendfacet\n";
+  }
+  out << "endsolid test\n";
+  write_text(file, out.str());
+}
+
+/// The 12 triangles of the box [lo, hi]^3, each face split along a diagonal.
+std::vector<Triangle> cube_triangles(double lo, double hi) {
+  std::vector<Triangle> triangles;
+  for (int a = 0; a < 3; ++a) {
+    const int b = (a + 1) % 3, c = (a + 2) % 3;
+    for (double side : {lo, hi}) {
+      auto corner = [&](double cb, double cc) {
+        Vec3 p{};
+        p[a] = side;
+        p[b] = cb;
+        p[c] = cc;
+        return p;
+      };
+      triangles.push_back({corner(lo, lo), corner(hi, lo), corner(hi, hi)});
+      triangles.push_back({corner(lo, lo), corner(hi, hi), corner(lo, hi)});
+    }
+  }
+  return triangles;
+}
+
+/// The 8 triangles of the octahedron |x - c|_1 <= r.
+std::vector<Triangle> octahedron_triangles(const Vec3& c, double r) {
+  std::vector<Triangle> triangles;
+  for (double sx : {-r, r})
+    for (double sy : {-r, r})
+      for (double sz : {-r, r})
+        triangles.push_back({Vec3{c[0] + sx, c[1], c[2]}, Vec3{c[0], c[1] + sy, c[2]}, Vec3{c[0], c[1], c[2] + sz}});
+  return triangles;
+}
+
+// Rows along x that run exactly through vertices and edges, and cell centres exactly on faces:
+// bodies whose corners are cell centres. The tie-breaking rule classifies a centre on the surface
+// like the point moved infinitesimally towards +x, +y, +z, which gives exact counts.
+TEST(MeshVoxelizer, MpiGrazingRowsThroughEdgesAndVerticesCountExactly) {
+  TempDir tmp("grazing");
+  auto grid = lattice(3, {0, 0, 0}, 1.0, {10, 10, 10});  // centres at 0.5, 1.5, ..., 9.5
+
+  // Cube [2.5, 6.5]^3: rows along its 4 x-edges and through the diagonals of its x-faces, rows
+  // lying in its y- and z-faces, centres on its x-faces. Solid: the centres in [2.5, 6.5) per axis.
+  const fs::path cube = tmp.path / "cube.stl";
+  write_stl(cube, cube_triangles(2.5, 6.5), {4.5, 4.5, 4.5});
+  ASSERT_TRUE(inspect_mesh(cube).closed);
+  SolidMask cube_mask(grid);
+  add_mesh_obstacle(cube_mask, cube);
+  EXPECT_EQ(cube_mask.solid_cells(), 4 * 4 * 4);
+  for_each_centre(cube_mask, [&](const Vec3& x, bool solid) {
+    const bool expected = x[0] >= 2.5 && x[0] < 6.5 && x[1] >= 2.5 && x[1] < 6.5 && x[2] >= 2.5 && x[2] < 6.5;
+    EXPECT_EQ(solid, expected) << x[0] << ", " << x[1] << ", " << x[2];
+  });
+
+  // Octahedron |x - (4.5, 4.5, 4.5)|_1 <= 3: rows through its 6 vertices and along and across its
+  // 12 skew edges. Solid: the 25 centres with |d|_1 < 3, and of the 38 on the surface the 13 with
+  // d_x < 0 (moved by +x they are inside); d = x - centre.
+  const fs::path octahedron = tmp.path / "octahedron.stl";
+  write_stl(octahedron, octahedron_triangles({4.5, 4.5, 4.5}, 3.0), {4.5, 4.5, 4.5});
+  ASSERT_TRUE(inspect_mesh(octahedron).closed);
+  SolidMask octahedron_mask(grid);
+  add_mesh_obstacle(octahedron_mask, octahedron);
+  EXPECT_EQ(octahedron_mask.solid_cells(), 25 + 13);
+  for_each_centre(octahedron_mask, [&](const Vec3& x, bool solid) {
+    const Vec3 d{x[0] - 4.5, x[1] - 4.5, x[2] - 4.5};
+    const double norm = std::abs(d[0]) + std::abs(d[1]) + std::abs(d[2]);
+    EXPECT_EQ(solid, norm < 3.0 || (norm == 3.0 && d[0] < 0.0)) << x[0] << ", " << x[1] << ", " << x[2];
+  });
+
+  // 2D slices exactly through the cube's lower and upper faces: [2.5, 6.5) again.
+  auto plane = lattice(2, {0, 0, 0}, 1.0, {10, 10, 1});
+  for (const auto& [z, cells] : {std::pair{2.5, 16LL}, std::pair{6.5, 0LL}, std::pair{4.5, 16LL}}) {
+    SolidMask slice(plane);
+    add_mesh_obstacle(slice, cube, {}, z);
+    EXPECT_EQ(slice.solid_cells(), cells) << "slice z = " << z;
+  }
 }
 
 }  // namespace
