@@ -40,4 +40,12 @@ class LinearSolver {
   [[nodiscard]] virtual SolveReport solve(const Field& b, Field& x) = 0;
 };
 
+/// A solver of the SOR family, whose relaxation factor omega in (0, 2) may change between
+/// solves: what an omega tuner drives. set_omega() rejects values outside (0, 2) with an Error.
+class RelaxationSolver : public LinearSolver {
+ public:
+  virtual void set_omega(double omega) = 0;
+  virtual double omega() const = 0;
+};
+
 }  // namespace fluxion

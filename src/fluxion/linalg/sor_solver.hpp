@@ -25,7 +25,7 @@ struct SorSolverSettings {
 /// Standalone SOR: x <- x + M^-1 (b - A x), M = D / omega + L, one forward sweep per iteration
 /// (lexicographic: block-Jacobi SOR across ranks, see SorOrdering; red-black: rank-independent).
 /// The reported iteration count is the number of sweeps done when the test first passed.
-class SorSolver final : public LinearSolver {
+class SorSolver final : public RelaxationSolver {
  public:
   explicit SorSolver(SorSolverSettings settings = {});
 
@@ -34,8 +34,8 @@ class SorSolver final : public LinearSolver {
   [[nodiscard]] SolveReport solve(const Field& b, Field& x) override;
 
   /// Throws fluxion::Error unless 0 < omega < 2.
-  void set_omega(double omega);
-  double omega() const { return settings_.omega; }
+  void set_omega(double omega) override;
+  double omega() const override { return settings_.omega; }
   const SorSolverSettings& settings() const { return settings_; }
 
  private:
@@ -55,7 +55,7 @@ struct SsorCgSettings {
 /// block-Jacobi SSOR: each rank's block, no ghosts, still symmetric). Stops on the
 /// unpreconditioned residual of CG's recurrence, confirmed by the true residual (when they
 /// disagree, the true residual replaces the recurrence's and CG goes on).
-class SsorCgSolver final : public LinearSolver {
+class SsorCgSolver final : public RelaxationSolver {
  public:
   explicit SsorCgSolver(SsorCgSettings settings = {});
 
@@ -64,8 +64,8 @@ class SsorCgSolver final : public LinearSolver {
   [[nodiscard]] SolveReport solve(const Field& b, Field& x) override;
 
   /// Throws fluxion::Error unless 0 < omega < 2.
-  void set_omega(double omega);
-  double omega() const { return settings_.omega; }
+  void set_omega(double omega) override;
+  double omega() const override { return settings_.omega; }
   const SsorCgSettings& settings() const { return settings_; }
 
  private:
@@ -89,7 +89,7 @@ struct PetscSorSettings {
   std::string prefix;  // options prefix
 };
 
-class PetscSorSolver final : public LinearSolver {
+class PetscSorSolver final : public RelaxationSolver {
  public:
   explicit PetscSorSolver(PetscSorSettings settings = {});
 
@@ -98,8 +98,8 @@ class PetscSorSolver final : public LinearSolver {
   [[nodiscard]] SolveReport solve(const Field& b, Field& x) override;
 
   /// Throws fluxion::Error unless 0 < omega < 2; applied with PCSORSetOmega at the next solve.
-  void set_omega(double omega);
-  double omega() const { return settings_.omega; }
+  void set_omega(double omega) override;
+  double omega() const override { return settings_.omega; }
   KSP ksp() const { return solver_.ksp(); }
 
  private:

@@ -2,12 +2,9 @@
 // matrix-free apply, COO assembly, null space.
 #include "fluxion/linalg/stencil_operator.hpp"
 
-#include <sys/mman.h>
-
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
-#include <new>
+#include <tuple>
 
 #include "fluxion/core/error.hpp"
 
@@ -45,27 +42,6 @@ PetscErrorCode shell_diagonal(Mat A, Vec d) {
 }
 
 }  // namespace
-
-template <class T>
-T* StencilOperator::HugePageAllocator<T>::allocate(std::size_t n) {
-  constexpr std::size_t kHuge = std::size_t{2} << 20;
-  const std::size_t bytes = n * sizeof(T);
-  if (bytes < kHuge) return static_cast<T*>(::operator new(bytes));
-  void* p = std::aligned_alloc(kHuge, (bytes + kHuge - 1) / kHuge * kHuge);
-  if (!p) throw std::bad_alloc();
-#ifdef MADV_HUGEPAGE
-  madvise(p, bytes, MADV_HUGEPAGE);  // a hint: without transparent huge pages nothing changes
-#endif
-  return static_cast<T*>(p);
-}
-
-template <class T>
-void StencilOperator::HugePageAllocator<T>::deallocate(T* p, std::size_t n) noexcept {
-  if (n * sizeof(T) < (std::size_t{2} << 20))
-    ::operator delete(p);
-  else
-    std::free(p);
-}
 
 StencilOperator::StencilOperator(std::shared_ptr<const Grid> grid, const Field& k, const Field& c,
                                  BoundaryConditions bc, std::shared_ptr<const SolidMask> solid)
@@ -272,8 +248,6 @@ Mat StencilOperator::matrix() const {
   const IndexBox& gh = g.ghosted();
   const PetscInt n = g.owned().size();
   const int nb = 2 * g.dim();
-  // CSR in global numbering, built in one pass and handed to PETSc whole: no hash, no search
-  // per entry (MatSetValuesStencil row by row, or COO with its sort, cost several times more).
   ISLocalToGlobalMapping ltog;
   const PetscInt* global_of = nullptr;
   FLUXION_PETSC_CHECK(DMGetLocalToGlobalMapping(g.dm(), &ltog));
@@ -281,40 +255,60 @@ Mat StencilOperator::matrix() const {
   auto global = [&](PetscInt i, PetscInt j, PetscInt k) {
     return global_of[((k - gh.begin[2]) * gh.extent(1) + (j - gh.begin[1])) * gh.extent(0) + (i - gh.begin[0])];
   };
-  std::vector<PetscInt, HugePageAllocator<PetscInt>> row_start(n + 1, 0), cols;
-  std::vector<PetscScalar, HugePageAllocator<PetscScalar>> values;
-  cols.reserve(static_cast<std::size_t>(n) * (nb + 1));
-  values.reserve(cols.capacity());
-  PetscInt p = 0;
-  for_each_cell(g.owned(), [&](PetscInt i, PetscInt j, PetscInt kk) {
-    std::array<std::pair<PetscInt, double>, 7> row;
-    int m = 0;
-    row[m++] = {global(i, j, kk), diag_[p]};
+  // Row (i, j, k) in global numbering, sorted by column; on a periodic axis of one or two cells a
+  // neighbour can repeat a column, and its weight is summed into that entry.
+  struct Row {
+    PetscInt row;
+    int size = 0;
+    std::array<PetscInt, 7> cols;
+    std::array<double, 7> values;
+  };
+  auto make_row = [&](PetscInt i, PetscInt j, PetscInt kk, PetscInt p) {
+    Row r;
+    r.row = global(i, j, kk);
+    std::array<std::pair<PetscInt, double>, 7> e;
+    e[r.size++] = {r.row, diag_[p]};
     for (int d = 0; d < nb; ++d) {
       const double w = off_diagonal(d, i, j, kk);
       if (w == 0.0) continue;
       const PetscInt col = global(i + kStep[d][0], j + kStep[d][1], kk + kStep[d][2]);
-      // On a periodic axis of one or two cells a neighbour can repeat a column: sum into it.
-      auto same = std::find_if(row.begin(), row.begin() + m, [&](const auto& e) { return e.first == col; });
-      if (same != row.begin() + m)
+      auto same = std::find_if(e.begin(), e.begin() + r.size, [&](const auto& x) { return x.first == col; });
+      if (same != e.begin() + r.size)
         same->second += w;
       else
-        row[m++] = {col, w};
+        e[r.size++] = {col, w};
     }
-    std::sort(row.begin(), row.begin() + m);
-    for (int e = 0; e < m; ++e) {
-      cols.push_back(row[e].first);
-      values.push_back(row[e].second);
-    }
-    row_start[++p] = static_cast<PetscInt>(cols.size());
-  });
-  FLUXION_PETSC_CHECK(ISLocalToGlobalMappingRestoreIndices(ltog, &global_of));
+    std::sort(e.begin(), e.begin() + r.size);
+    for (int m = 0; m < r.size; ++m) std::tie(r.cols[m], r.values[m]) = e[m];
+    return r;
+  };
+
   FLUXION_PETSC_CHECK(MatCreate(g.comm(), &matrix_));
   FLUXION_PETSC_CHECK(MatSetSizes(matrix_, n, n, PETSC_DETERMINE, PETSC_DETERMINE));
   FLUXION_PETSC_CHECK(MatSetType(matrix_, MATAIJ));
   FLUXION_PETSC_CHECK(MatSetLocalToGlobalMapping(matrix_, ltog, ltog));
-  FLUXION_PETSC_CHECK(MatSeqAIJSetPreallocationCSR(matrix_, row_start.data(), cols.data(), values.data()));
-  FLUXION_PETSC_CHECK(MatMPIAIJSetPreallocationCSR(matrix_, row_start.data(), cols.data(), values.data()));
+  FLUXION_PETSC_CHECK(MatSetUp(matrix_));
+  PetscInt first = 0, last = 0;
+  FLUXION_PETSC_CHECK(MatGetOwnershipRange(matrix_, &first, &last));
+  // Exact preallocation (entries per row inside and outside this rank's column block), then each
+  // row written once straight into PETSc's arrays: no extra copy of the matrix is ever made.
+  std::vector<PetscInt> inside(n, 0), outside(n, 0);
+  PetscInt p = 0;
+  for_each_cell(g.owned(), [&](PetscInt i, PetscInt j, PetscInt kk) {
+    const Row r = make_row(i, j, kk, p);
+    for (int m = 0; m < r.size; ++m) ++(r.cols[m] >= first && r.cols[m] < last ? inside : outside)[p];
+    ++p;
+  });
+  FLUXION_PETSC_CHECK(MatXAIJSetPreallocation(matrix_, 1, inside.data(), outside.data(), nullptr, nullptr));
+  FLUXION_PETSC_CHECK(MatSetOption(matrix_, MAT_NO_OFF_PROC_ENTRIES, PETSC_TRUE));
+  p = 0;
+  for_each_cell(g.owned(), [&](PetscInt i, PetscInt j, PetscInt kk) {
+    const Row r = make_row(i, j, kk, p++);
+    FLUXION_PETSC_CHECK(MatSetValues(matrix_, 1, &r.row, r.size, r.cols.data(), r.values.data(), INSERT_VALUES));
+  });
+  FLUXION_PETSC_CHECK(ISLocalToGlobalMappingRestoreIndices(ltog, &global_of));
+  FLUXION_PETSC_CHECK(MatAssemblyBegin(matrix_, MAT_FINAL_ASSEMBLY));
+  FLUXION_PETSC_CHECK(MatAssemblyEnd(matrix_, MAT_FINAL_ASSEMBLY));
   FLUXION_PETSC_CHECK(MatSetDM(matrix_, g.dm()));
   FLUXION_PETSC_CHECK(MatSetOption(matrix_, MAT_SYMMETRIC, PETSC_TRUE));
   return matrix_;
@@ -334,7 +328,5 @@ Mat StencilOperator::shell() const {
   return shell_;
 }
 
-template struct StencilOperator::HugePageAllocator<double>;
-template struct StencilOperator::HugePageAllocator<PetscInt>;
 
 }  // namespace fluxion

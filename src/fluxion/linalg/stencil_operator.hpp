@@ -76,19 +76,7 @@ class StencilOperator {
   IndexBox face_box(int axis) const;
 
  private:
-  // Page-aligned storage that asks the kernel for huge pages: first-touch page faults dominated
-  // the set-up time of large grids on the machines we measured (docs/benchmarks.md).
-  template <class T>
-  struct HugePageAllocator {
-    using value_type = T;
-    HugePageAllocator() = default;
-    template <class U>
-    HugePageAllocator(const HugePageAllocator<U>&) {}
-    T* allocate(std::size_t n);
-    void deallocate(T* p, std::size_t) noexcept;
-    bool operator==(const HugePageAllocator&) const { return true; }
-  };
-  using Storage = std::vector<double, HugePageAllocator<double>>;
+  using Storage = std::vector<double>;
 
   PetscInt face_index(int axis, PetscInt i, PetscInt j, PetscInt k) const;
   void compute_weights(const Field& k, const Field& c);
