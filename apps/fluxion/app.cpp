@@ -33,6 +33,7 @@ void register_builtin_apps() {
   if (done) return;
   done = true;
   register_poisson_app();
+  register_heat_app();
 }
 
 Schema common_schema(const std::string& default_app) {

@@ -54,6 +54,7 @@ class AppRegistry {
 
 void register_builtin_apps();
 void register_poisson_app();
+void register_heat_app();
 
 /// The keys every app has: app, title, output.*, petsc.
 Schema common_schema(const std::string& default_app);

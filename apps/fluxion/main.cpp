@@ -129,7 +129,13 @@ int info() {
   std::printf("  apps:\n");
   for (const auto& a : apps::AppRegistry::instance().apps())
     std::printf("    %-10s %s\n", a.name.c_str(), a.description.c_str());
-  std::printf("  solvers:\n    petsc      any PETSc KSP + PC; pc 'mg' is geometric multigrid on the grid (default)\n");
+  std::printf("  solvers (solver.type):\n"
+              "    petsc                 any PETSc KSP + PC; pc 'mg' is geometric multigrid on the grid (default)\n"
+              "    sor                   matrix-free SOR (lexicographic or red-black), Richardson iteration\n"
+              "    ssor_cg               CG preconditioned by a matrix-free SSOR sweep\n"
+              "    petsc_sor_richardson  PETSc KSPRICHARDSON + PCSOR (forward)\n"
+              "    petsc_ssor_cg         PETSc KSPCG + PCSOR (symmetric)\n"
+              "  omega tuners (solver.omega.tune): tsallis_inf, tsallis_inf_cb, chebcb\n");
   std::printf("  data folder: %s\n", apps::data_dir().c_str());
   return 0;
 }

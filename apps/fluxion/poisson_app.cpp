@@ -34,12 +34,6 @@ Schema poisson_schema() {
   return s;
 }
 
-std::string format(const char* fmt, double v) {
-  char b[64];
-  std::snprintf(b, sizeof b, fmt, v);
-  return b;
-}
-
 class PoissonApp {
  public:
   PoissonApp(const Config& config, const RunContext& context) : config_(config), context_(context) {}
@@ -56,10 +50,10 @@ class PoissonApp {
 
   void make_grid_and_obstacles() {
     const auto start = clock::now();
-    const int dim = grid_dimension(config_);
-    spec_.boundary = make_boundary(config_, dim);
-    grid_ = make_grid(config_, context_.comm, spec_.boundary);
-    solid_ = make_obstacles(config_, grid_, context_.config_dir);
+    Domain domain = make_domain(config_, context_.comm, context_.config_dir);
+    spec_.boundary = std::move(domain.boundary);
+    grid_ = std::move(domain.grid);
+    solid_ = std::move(domain.solid);
     setup_seconds_ = std::chrono::duration<double>(clock::now() - start).count();
   }
 
@@ -78,6 +72,7 @@ class PoissonApp {
     // Progress of a solve: the fraction of the way from |r0| down to rtol * |r0|, in log scale.
     const double decades = -std::log10(config_.real("solver.rtol"));
     progress_ = std::make_unique<Progress>(context_.comm, "solve", 1000);
+    // Poisson solves once and has no context to offer a tuner.
     solver_ = make_solver(config_, "solver", [this, decades](int iteration, double norm) {
       if (iteration == 0) r0_ = norm;
       const double done = r0_ > 0 && norm > 0 ? std::log10(r0_ / norm) / decades : 0.0;
@@ -86,7 +81,7 @@ class PoissonApp {
       progress_->update(std::lround(1000 * std::clamp(done, 0.0, 1.0)), note);
     });
     try {
-      solver_->set_operator(problem_->op());
+      solver_.solver->set_operator(problem_->op());
     } catch (const PetscCallError& e) {
       config_.fail("solver", std::string("PETSc rejected the solver settings: ") + e.what());
     }
@@ -94,13 +89,14 @@ class PoissonApp {
   }
 
   void solve() {
-    print_line(context_.comm, "solving " + grid_->describe() + " with " + solver_->name() + " ...");
-    report_ = solver_->solve(problem_->rhs(), problem_->solution());
+    print_line(context_.comm, "solving " + grid_->describe() + " with " + solver_.solver->name() + " ...");
+    report_ = solver_.solver->solve(problem_->rhs(), problem_->solution());
     progress_->finish(report_.converged ? "converged" : "stopped");
     problem_->op().zero_solid(problem_->solution());
     if (!problem_->solution().all_finite())
       throw NumericalError("the solution has NaN or infinite values; " + report_.summary());
     check_converged(config_, report_);
+    solver_.finish(context_.comm);  // the tuner's state, when solver.omega.state names a file
   }
 
   RunResult output_results() {
@@ -120,10 +116,10 @@ class PoissonApp {
     r.table = {{"grid", grid_->describe()},
                {"obstacle cells", solid_ ? std::to_string(solid_->solid_cells()) : "0"},
                {"solver", report_.summary()},
-               {"setup (grid, obstacles)", format("%.3f s", setup_seconds_)},
-               {"assemble", format("%.3f s", assemble_seconds_)},
-               {"solve", format("%.3f s", report_.seconds)},
-               {"max |u|", format("%.6g", problem_->solution().norm_max())}};
+               {"setup (grid, obstacles)", format_number("%.3f s", setup_seconds_)},
+               {"assemble", format_number("%.3f s", assemble_seconds_)},
+               {"solve", format_number("%.3f s", report_.seconds)},
+               {"max |u|", format_number("%.6g", problem_->solution().norm_max())}};
     r.results["grid"] = {{"dim", grid_->dim()}, {"cells", grid_->global_cells()}, {"ranks", grid_->ranks()}};
     r.results["solid_cells"] = solid_ ? solid_->solid_cells() : 0;
     r.results["solve"] = {{"solver", report_.solver},
@@ -133,13 +129,20 @@ class PoissonApp {
                           {"initial_residual", report_.initial_residual},
                           {"final_residual", report_.final_residual},
                           {"seconds", report_.seconds},
-                          {"setup_seconds", report_.setup_seconds}};
+                          {"setup_seconds", report_.setup_seconds},
+                          {"omega", report_.omega}};
+    if (solver_.tuner) {
+      r.results["tuner"] = solver_.tuner_summary();
+      r.table.insert(r.table.begin() + 3, {"omega tuner", solver_.tuner_line()});
+    } else if (report_.omega > 0) {
+      r.table.insert(r.table.begin() + 3, {"omega", format_number("%.4g (fixed)", report_.omega)});
+    }
     r.results["timings"] = {{"setup", setup_seconds_}, {"assemble", assemble_seconds_}, {"solve", report_.seconds}};
     r.results["max_abs_u"] = problem_->solution().norm_max();
     if (exact_) {
       const ErrorNorms e = problem_->error(*exact_);
       r.results["error"] = {{"l2", e.l2}, {"max", e.max}};
-      r.table.push_back({"error vs exact", format("L2 %.3e", e.l2) + format(", max %.3e", e.max)});
+      r.table.push_back({"error vs exact", format_number("L2 %.3e", e.l2) + format_number(", max %.3e", e.max)});
     }
     return r;
   }
@@ -150,7 +153,7 @@ class PoissonApp {
   std::shared_ptr<const Grid> grid_;
   std::shared_ptr<SolidMask> solid_;
   std::unique_ptr<PoissonProblem> problem_;
-  std::unique_ptr<LinearSolver> solver_;
+  SolverSetup solver_;
   std::unique_ptr<Expression> exact_;
   SolveReport report_;
   std::unique_ptr<Progress> progress_;

@@ -1,10 +1,8 @@
 #!/usr/bin/python3
 """End-to-end tests of the `fluxion` command: what a user runs, what lands on disk, how bad input
 is reported, the same answer under MPI, and ParaView's own reader on a real run's files."""
-import argparse
 import hashlib
 import json
-import os
 import pathlib
 import shutil
 import subprocess
@@ -12,25 +10,16 @@ import sys
 import textwrap
 import unittest
 
+import fluxion_cli as cli
+from fluxion_cli import run, write
+
 import h5py
 import numpy as np
 
-ARGS = None
 
 
-def run(args, cwd=None, ranks=1, env_extra=None):
-    cmd = [ARGS.fluxion] + args
-    if ranks > 1:
-        cmd = [ARGS.mpiexec, "-n", str(ranks), "--oversubscribe", "--allow-run-as-root"] + cmd
-    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
-    env.update(env_extra or {})
-    return subprocess.run(cmd, cwd=cwd or WORK, capture_output=True, text=True, env=env, timeout=300)
 
 
-def write(name, text):
-    path = WORK / name
-    path.write_text(textwrap.dedent(text))
-    return path
 
 
 SMALL = """\
@@ -47,7 +36,7 @@ SMALL = """\
 class DefaultRun(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.out = WORK / "default"
+        cls.out = cli.WORK / "default"
         shutil.rmtree(cls.out, ignore_errors=True)
         cls.result = run(["run", "-o", str(cls.out)])
 
@@ -87,7 +76,7 @@ class DefaultRun(unittest.TestCase):
 
 class Overrides(unittest.TestCase):
     def test_set_changes_the_grid_and_is_echoed(self):
-        out = WORK / "override"
+        out = cli.WORK / "override"
         r = run(["run", "-o", str(out), "--set", "grid.cells=[64,32]", "--set", "solver.rtol=1e-10"])
         self.assertEqual(r.returncode, 0, r.stderr)
         summary = json.loads((out / "summary.json").read_text())
@@ -98,12 +87,12 @@ class Overrides(unittest.TestCase):
 
     def test_petsc_section_and_command_line_feed_petsc(self):
         cfg = write("gmres.yaml", SMALL + "petsc: {ksp_type: gmres}\n")
-        r = run(["run", str(cfg), "-o", str(WORK / "gmres")])
+        r = run(["run", str(cfg), "-o", str(cli.WORK / "gmres")])
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertIn("gmres", json.loads((WORK / "gmres" / "summary.json").read_text())["results"]["solve"]["solver"])
-        r = run(["run", str(cfg), "-o", str(WORK / "bcgs"), "-ksp_type", "bcgs"])
+        self.assertIn("gmres", json.loads((cli.WORK / "gmres" / "summary.json").read_text())["results"]["solve"]["solver"])
+        r = run(["run", str(cfg), "-o", str(cli.WORK / "bcgs"), "-ksp_type", "bcgs"])
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertIn("bcgs", json.loads((WORK / "bcgs" / "summary.json").read_text())["results"]["solve"]["solver"])
+        self.assertIn("bcgs", json.loads((cli.WORK / "bcgs" / "summary.json").read_text())["results"]["solve"]["solver"])
 
     def test_exact_solution_error_is_reported_and_small(self):
         cfg = write("exact.yaml", """\
@@ -111,22 +100,22 @@ class Overrides(unittest.TestCase):
             grid: {cells: [64, 64], lower: [0, 0], upper: [1, 1]}
             problem: {k: "1", source: "2*pi*pi*sin(pi*x)*sin(pi*y)", exact: "sin(pi*x)*sin(pi*y)"}
             """)
-        r = run(["run", str(cfg), "-o", str(WORK / "exact")])
+        r = run(["run", str(cfg), "-o", str(cli.WORK / "exact")])
         self.assertEqual(r.returncode, 0, r.stderr)
-        err = json.loads((WORK / "exact" / "summary.json").read_text())["results"]["error"]
+        err = json.loads((cli.WORK / "exact" / "summary.json").read_text())["results"]["error"]
         self.assertLess(err["max"], 1e-3)  # O(h^2) with h = 1/64
 
 
 class NonConvergence(unittest.TestCase):
     def test_iteration_cap_stops_the_run_unless_allowed(self):
         cfg = write("capped.yaml", SMALL)
-        r = run(["run", str(cfg), "-o", str(WORK / "capped"), "--set", "solver.max_iterations=2"])
+        r = run(["run", str(cfg), "-o", str(cli.WORK / "capped"), "--set", "solver.max_iterations=2"])
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("DID NOT CONVERGE", r.stderr)
-        r = run(["run", str(cfg), "-o", str(WORK / "capped"), "--set", "solver.max_iterations=2",
+        r = run(["run", str(cfg), "-o", str(cli.WORK / "capped"), "--set", "solver.max_iterations=2",
                  "--set", "solver.allow_nonconvergence=true"])
         self.assertEqual(r.returncode, 0, r.stderr)
-        summary = json.loads((WORK / "capped" / "summary.json").read_text())
+        summary = json.loads((cli.WORK / "capped" / "summary.json").read_text())
         self.assertFalse(summary["results"]["solve"]["converged"])
 
 
@@ -135,7 +124,7 @@ class BadInput(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.out = WORK / "kept"
+        cls.out = cli.WORK / "kept"
         shutil.rmtree(cls.out, ignore_errors=True)
         r = run(["run", str(write("good.yaml", SMALL)), "-o", str(cls.out)])
         assert r.returncode == 0, r.stderr
@@ -181,7 +170,7 @@ class BadInput(unittest.TestCase):
 
     def test_mesh_that_is_not_closed(self):
         # A tetrahedron with one face missing.
-        (WORK / "open.stl").write_text(textwrap.dedent("""\
+        (cli.WORK / "open.stl").write_text(textwrap.dedent("""\
             solid open
             facet normal 0 0 -1
             outer loop
@@ -206,7 +195,7 @@ class BadInput(unittest.TestCase):
             endfacet
             endsolid open
             """))
-        cfg = write("openmesh.yaml", SMALL + f"  - {{type: mesh, file: {WORK / 'open.stl'}}}\n")
+        cfg = write("openmesh.yaml", SMALL + f"  - {{type: mesh, file: {cli.WORK / 'open.stl'}}}\n")
         self.check(["run", str(cfg)], "openmesh.yaml:", "not closed")
 
 
@@ -222,7 +211,7 @@ class Mpi(unittest.TestCase):
             """)
         results = []
         for ranks in (1, 2):
-            out = WORK / f"mpi{ranks}"
+            out = cli.WORK / f"mpi{ranks}"
             r = run(["run", str(cfg), "-o", str(out)], ranks=ranks)
             self.assertEqual(r.returncode, 0, r.stderr)
             with h5py.File(out / "run.h5", "r") as f:
@@ -251,12 +240,12 @@ print(json.dumps({"bounds": list(info.GetBounds()), "cells": info.GetNumberOfCel
 @unittest.skipUnless(pathlib.Path(ARGS_PV := "/usr/bin/pvpython").exists(), "pvpython not installed")
 class ParaView(unittest.TestCase):
     def test_paraview_opens_a_real_run_in_the_xy_plane(self):
-        out = WORK / "pv"
+        out = cli.WORK / "pv"
         r = run(["run", str(write("pv.yaml", SMALL)), "-o", str(out)])
         self.assertEqual(r.returncode, 0, r.stderr)
-        script = WORK / "pv_probe.py"
+        script = cli.WORK / "pv_probe.py"
         script.write_text(PV_SCRIPT)
-        p = subprocess.run([ARGS.pvpython or ARGS_PV, str(script), str((out / "run.xdmf").resolve())],
+        p = subprocess.run([cli.ARGS.pvpython or ARGS_PV, str(script), str((out / "run.xdmf").resolve())],
                            capture_output=True, text=True, timeout=120)
         self.assertEqual(p.returncode, 0, p.stderr)
         info = json.loads(p.stdout.strip().splitlines()[-1])
@@ -294,13 +283,4 @@ class Commands(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--fluxion", required=True)
-    parser.add_argument("--mpiexec", default="mpiexec")
-    parser.add_argument("--pvpython", default="")
-    parser.add_argument("--source-dir", required=True)
-    parser.add_argument("--work-dir", required=True)
-    ARGS, rest = parser.parse_known_args()
-    WORK = pathlib.Path(ARGS.work_dir).resolve()
-    WORK.mkdir(parents=True, exist_ok=True)
-    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
+    cli.main()

@@ -20,6 +20,7 @@ struct SolveReport {
   double final_residual = 0.0;       // ||b - A x||_2, recomputed from the returned x
   double seconds = 0.0;              // wall time of the solve (setup included on the first solve)
   double setup_seconds = 0.0;        // of which preconditioner setup
+  double omega = 0.0;                // relaxation factor used (SOR family), 0 when not applicable
 
   double relative_residual() const { return initial_residual > 0.0 ? final_residual / initial_residual : 0.0; }
   /// One line: "petsc cg+mg: converged in 12 iterations (relative residual below rtol), |r|/|r0| = 3.1e-09, 0.25 s"
@@ -38,6 +39,9 @@ class LinearSolver {
   /// component of b along the null space is removed first and the solution has zero mean on
   /// the fluid cells.
   [[nodiscard]] virtual SolveReport solve(const Field& b, Field& x) = 0;
+  /// A scalar describing the next system (e.g. kappa * dt of a heat step), for solvers that
+  /// learn across a sequence of solves; others ignore it.
+  virtual void set_context(double /*context*/) {}
 };
 
 /// A solver of the SOR family, whose relaxation factor omega in (0, 2) may change between

@@ -95,6 +95,7 @@ SolveReport SorSolver::solve(const Field& b, Field& x) {
   const auto start = std::chrono::steady_clock::now();
   SolveReport report;
   report.solver = name();
+  report.omega = settings_.omega;
 
   Vec rhs = b.vec();
   std::unique_ptr<OwnedVec> projected;
@@ -163,6 +164,7 @@ SolveReport SsorCgSolver::solve(const Field& b, Field& x) {
   const auto start = std::chrono::steady_clock::now();
   SolveReport report;
   report.solver = name();
+  report.omega = settings_.omega;
   const double omega = settings_.omega;
 
   OwnedVec rhs(b.vec()), r(b.vec()), z(b.vec()), p(b.vec()), q(b.vec());
@@ -282,7 +284,9 @@ SolveReport PetscSorSolver::solve(const Field& b, Field& x) {
   PC pc;
   FLUXION_PETSC_CHECK(KSPGetPC(solver_.ksp(), &pc));
   FLUXION_PETSC_CHECK(PCSORSetOmega(pc, settings_.omega));
-  return solver_.solve(b, x);
+  SolveReport report = solver_.solve(b, x);
+  report.omega = settings_.omega;
+  return report;
 }
 
 }  // namespace fluxion
