@@ -30,7 +30,7 @@ Schema poisson_schema() {
       .string("problem.exact", "", "Optional exact solution u(x, y, z): the summary then reports the error");
   declare_boundary(s, "dirichlet");
   declare_obstacles(s);
-  declare_solver(s);
+  declare_solver(s, "solver", {"shift"});
   return s;
 }
 
@@ -72,14 +72,17 @@ class PoissonApp {
     // Progress of a solve: the fraction of the way from |r0| down to rtol * |r0|, in log scale.
     const double decades = -std::log10(config_.real("solver.rtol"));
     progress_ = std::make_unique<Progress>(context_.comm, "solve", 1000);
-    // Poisson solves once and has no context to offer a tuner.
+    // The context a tuner may learn from across runs (with solver.omega.state): the diagonal shift,
+    // i.e. the reaction coefficient c (its mean when it varies in space).
     solver_ = make_solver(config_, "solver", [this, decades](int iteration, double norm) {
       if (iteration == 0) r0_ = norm;
       const double done = r0_ > 0 && norm > 0 ? std::log10(r0_ / norm) / decades : 0.0;
       char note[64];
       std::snprintf(note, sizeof note, "iteration %d, |r|/|r0| %.2e", iteration, r0_ > 0 ? norm / r0_ : 0.0);
       progress_->update(std::lround(1000 * std::clamp(done, 0.0, 1.0)), note);
-    });
+    }, {"shift"});
+    solver_.set_context("shift", spec_.c.is_constant() ? spec_.c.value()
+                                                       : sample(grid_, "c", spec_.c).sum() / grid_->global_cells());
     try {
       solver_.solver->set_operator(problem_->op());
     } catch (const PetscCallError& e) {
