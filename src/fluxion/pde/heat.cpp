@@ -154,22 +154,7 @@ HeatStepReport HeatProblem::step(LinearSolver& solver) {
 }
 
 ErrorNorms HeatProblem::error(const Expression& exact) const {
-  const Grid& g = *grid_;
-  std::unique_ptr<FieldReadArray> sa;
-  if (solid_) sa = std::make_unique<FieldReadArray>(solid_->field());
-  FieldReadArray ua(u_);
-  double sum = 0.0, max = 0.0;
-  for_each_cell(g.owned(), [&](PetscInt i, PetscInt j, PetscInt k) {
-    if (sa && (*sa)(i, j, k) >= 0.5) return;
-    const double e =
-        ua(i, j, k) - exact(g.center(0, i), g.center(1, j), g.dim() == 3 ? g.center(2, k) : 0.0, time_);
-    sum += e * e;
-    max = std::max(max, std::abs(e));
-  });
-  double sum_global = 0.0, max_global = 0.0;
-  MPI_Allreduce(&sum, &sum_global, 1, MPI_DOUBLE, MPI_SUM, g.comm());
-  MPI_Allreduce(&max, &max_global, 1, MPI_DOUBLE, MPI_MAX, g.comm());
-  return {std::sqrt(sum_global * g.cell_volume()), max_global};
+  return error_norms(u_, exact, time_, solid_.get());
 }
 
 }  // namespace fluxion

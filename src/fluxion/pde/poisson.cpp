@@ -1,6 +1,7 @@
 // PoissonProblem: sample coefficients, build the stencil operator and the right-hand side.
 #include "fluxion/pde/poisson.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "fluxion/core/error.hpp"
@@ -37,36 +38,42 @@ SolveReport PoissonProblem::solve(LinearSolver& solver) {
   return report;
 }
 
-ErrorNorms PoissonProblem::error(const Expression& exact) const {
-  const Grid& g = *grid_;
+ErrorNorms error_norms(const Field& u, const Expression& exact, double t, const SolidMask* solid,
+                       bool remove_mean) {
+  const Grid& g = u.grid();
   std::unique_ptr<FieldReadArray> sa;
-  if (solid_) sa = std::make_unique<FieldReadArray>(solid_->field());
-  FieldReadArray ua(u_);
-  // Two passes: the mean difference (only used when the problem is singular), then the norms.
-  double local[3] = {0.0, 0.0, 0.0};  // sum e, count, unused
+  if (solid) sa = std::make_unique<FieldReadArray>(solid->field());
+  FieldReadArray ua(u);
   auto fluid = [&](PetscInt i, PetscInt j, PetscInt k) { return !sa || (*sa)(i, j, k) < 0.5; };
   auto difference = [&](PetscInt i, PetscInt j, PetscInt k) {
-    return ua(i, j, k) - exact(g.center(0, i), g.center(1, j), g.dim() == 3 ? g.center(2, k) : 0.0);
+    return ua(i, j, k) - exact(g.center(0, i), g.center(1, j), g.dim() == 3 ? g.center(2, k) : 0.0, t);
   };
-  for_each_cell(g.owned(), [&](PetscInt i, PetscInt j, PetscInt k) {
-    if (!fluid(i, j, k)) return;
-    local[0] += difference(i, j, k);
-    local[1] += 1.0;
-  });
-  double global[3];
-  MPI_Allreduce(local, global, 3, MPI_DOUBLE, MPI_SUM, g.comm());
-  const double shift = op_->singular() && global[1] > 0 ? global[0] / global[1] : 0.0;
-  double sums[2] = {0.0, 0.0}, maxes[1] = {0.0};
+  double shift = 0.0;
+  if (remove_mean) {
+    double local[2] = {0.0, 0.0}, global[2];  // sum of differences, fluid cells
+    for_each_cell(g.owned(), [&](PetscInt i, PetscInt j, PetscInt k) {
+      if (!fluid(i, j, k)) return;
+      local[0] += difference(i, j, k);
+      local[1] += 1.0;
+    });
+    MPI_Allreduce(local, global, 2, MPI_DOUBLE, MPI_SUM, g.comm());
+    if (global[1] > 0) shift = global[0] / global[1];
+  }
+  double sum = 0.0, max = 0.0;
   for_each_cell(g.owned(), [&](PetscInt i, PetscInt j, PetscInt k) {
     if (!fluid(i, j, k)) return;
     const double e = difference(i, j, k) - shift;
-    sums[0] += e * e;
-    maxes[0] = std::max(maxes[0], std::abs(e));
+    sum += e * e;
+    max = std::max(max, std::abs(e));
   });
   double sum_global = 0.0, max_global = 0.0;
-  MPI_Allreduce(sums, &sum_global, 1, MPI_DOUBLE, MPI_SUM, g.comm());
-  MPI_Allreduce(maxes, &max_global, 1, MPI_DOUBLE, MPI_MAX, g.comm());
+  MPI_Allreduce(&sum, &sum_global, 1, MPI_DOUBLE, MPI_SUM, g.comm());
+  MPI_Allreduce(&max, &max_global, 1, MPI_DOUBLE, MPI_MAX, g.comm());
   return {std::sqrt(sum_global * g.cell_volume()), max_global};
+}
+
+ErrorNorms PoissonProblem::error(const Expression& exact) const {
+  return error_norms(u_, exact, 0.0, solid_.get(), op_->singular());
 }
 
 }  // namespace fluxion

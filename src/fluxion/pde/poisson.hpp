@@ -27,6 +27,12 @@ struct ErrorNorms {
   double max = 0.0;  // max |e|
 };
 
+/// Error of u against `exact` at time t, at the cell centres of fluid cells (all cells when
+/// `solid` is null). With remove_mean, the mean difference is removed first (for solutions
+/// fixed only up to a constant).
+ErrorNorms error_norms(const Field& u, const Expression& exact, double t, const SolidMask* solid,
+                       bool remove_mean = false);
+
 /// Builds the operator and the right-hand side; solve() fills solution() with any LinearSolver.
 class PoissonProblem {
  public:
