@@ -231,8 +231,11 @@ from paraview import simple
 src = simple.OpenDataFile(sys.argv[1])
 src.UpdatePipeline()
 info = src.GetDataInformation()
+# What a user sees on opening the file: the representation ParaView picks by itself.
+display = simple.Show(src, simple.CreateView("RenderView"))
 print(json.dumps({"bounds": list(info.GetBounds()), "cells": info.GetNumberOfCells(),
                   "arrays": [src.CellData[i].Name for i in range(len(src.CellData))],
+                  "representation": display.SMProxy.GetProperty("Representation").GetElement(0),
                   "times": list(src.TimestepValues) if hasattr(src.TimestepValues, '__len__') else [src.TimestepValues]}))
 """
 
@@ -258,6 +261,8 @@ class ParaView(unittest.TestCase):
         self.assertEqual(info["cells"], 32 * 16)
         for name in ("u", "f", "solid"):
             self.assertIn(name, info["arrays"])
+        # A flat grid must be drawn without any user action ("Slice" draws nothing for it).
+        self.assertEqual(info["representation"], "Surface")
 
 
 class Commands(unittest.TestCase):

@@ -109,6 +109,7 @@ struct FieldWriter::Impl {
 
     fields_group = create_group(root, "fields", where());
     static_group = create_group(root, "static", where());
+    write_node_coordinates(root);
 
     const hsize_t zero = 0, unlimited = H5S_UNLIMITED, chunk = 256;
     H5Id space(H5Screate_simple(1, &zero, &unlimited), H5Sclose);
@@ -122,6 +123,36 @@ struct FieldWriter::Impl {
   }
 
   void flush() { h5_check(H5Fflush(file.get(), H5F_SCOPE_GLOBAL), where(), "H5Fflush"); }
+
+  // /geometry/x, /y, /z: the node coordinates of each axis (z = {0} in 2D), which the XDMF of a 2D
+  // run references (see xdmf.cpp). Rank 0 writes them; the calls are collective.
+  void write_node_coordinates(hid_t root) {
+    H5Id group = create_group(root, "geometry", where());
+    const GridSpec& spec = grid->spec();
+    for (int axis = 0; axis < 3; ++axis) {
+      std::vector<double> nodes{0.0};
+      if (axis < spec.dim) {
+        nodes.resize(static_cast<std::size_t>(spec.cells[axis]) + 1);
+        for (std::size_t n = 0; n < nodes.size(); ++n) nodes[n] = spec.lower[axis] + n * grid->spacing(axis);
+        nodes.back() = spec.upper[axis];
+      }
+      const hsize_t size = nodes.size();
+      H5Id file_space(H5Screate_simple(1, &size, nullptr), H5Sclose);
+      H5Id mem_space(H5Screate_simple(1, &size, nullptr), H5Sclose);
+      const std::string name(1, "xyz"[axis]);
+      H5Id dataset(h5_check(H5Dcreate2(group.get(), name.c_str(), H5T_IEEE_F64LE, file_space.get(), H5P_DEFAULT,
+                                       H5P_DEFAULT, H5P_DEFAULT),
+                            where(), ("create /geometry/" + name).c_str()),
+                   H5Dclose);
+      if (grid->rank() != 0) {
+        H5Sselect_none(file_space.get());
+        H5Sselect_none(mem_space.get());
+      }
+      H5Id dxpl = collective_transfer();
+      h5_check(H5Dwrite(dataset.get(), H5T_NATIVE_DOUBLE, mem_space.get(), file_space.get(), dxpl.get(), nodes.data()),
+               where(), ("write /geometry/" + name).c_str());
+    }
+  }
 
   void check_field(const Field& f) const {
     const Grid& g = f.grid();

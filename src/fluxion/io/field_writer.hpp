@@ -27,6 +27,7 @@ struct OutputOptions {
 ///   /fields/<field>/<step, 6 digits>   one dataset per step, attribute `time`
 ///   /time                              the step times, one per step
 ///   /static/<field>                    fields written once (e.g. the solid mask)
+///   /geometry/x, /geometry/y, /geometry/z   node coordinates per axis (z = {0} in 2D)
 ///   root attributes: dim, cells, lower, upper, spacing, periodic (x, y[, z] order),
 ///                    fluxion_version, config (the resolved YAML), and any set_attribute().
 /// The file is flushed after every step, so a killed run leaves every step written so far

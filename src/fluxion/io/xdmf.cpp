@@ -18,11 +18,15 @@ std::string number(double v) {
   return buf;
 }
 
-// XDMF lists axes slowest first (z y x). A 2D grid is a 3D mesh one node thick in z, which
-// ParaView's default reader for .xdmf (Xdmf3ReaderS) turns into a 2D image in the x-y plane; the
-// 2DCoRectMesh would land in the y-z plane. (The legacy Xdmf2 reader gets the geometry right but
-// cannot read cell data on a mesh one node thick; a zero-thickness cell layer would satisfy it,
-// at the price of a zero z spacing that breaks probing and picking in ParaView.)
+// XDMF lists axes slowest first (z y x). A 2D grid is a 3D mesh one node thick in z, so that it
+// lands in ParaView's x-y plane (the 2DCoRectMesh lands in the y-z plane). It is a rectilinear
+// mesh (3DRectMesh, node coordinates from /geometry/x, /y, /z of the run file), not a uniform one:
+// ParaView shows a flat uniform image with its "Slice" representation by default, which draws
+// nothing for these cell arrays, while a flat rectilinear grid gets "Surface" and is visible at
+// once. 3D grids are uniform (3DCoRectMesh; ParaView shows their outline, as for any volume).
+// (The legacy Xdmf2 reader gets the geometry right but cannot read cell data on a mesh one node
+// thick; a zero-thickness cell layer would satisfy it, at the price of a zero z spacing that breaks
+// probing and picking in ParaView.)
 struct MeshAxes {
   std::string node_dims, cell_dims, origin, spacing;
 };
@@ -71,13 +75,25 @@ std::string xdmf_document(const GridSpec& spec, const std::string& h5_name, cons
     std::snprintf(name, sizeof name, "step_%06zu", n);
     s += "    <Grid Name=\"" + std::string(name) + "\" GridType=\"Uniform\">\n";
     s += "      <Time Value=\"" + number(steps[n].time) + "\"/>\n";
-    s += "      <Topology TopologyType=\"3DCoRectMesh\" Dimensions=\"" + m.node_dims + "\"/>\n";
-    s += "      <Geometry GeometryType=\"ORIGIN_DXDYDZ\">\n";
-    s += "        <DataItem Dimensions=\"3\" NumberType=\"Float\" Precision=\"8\" Format=\"XML\">" + m.origin +
-         "</DataItem>\n";
-    s += "        <DataItem Dimensions=\"3\" NumberType=\"Float\" Precision=\"8\" Format=\"XML\">" + m.spacing +
-         "</DataItem>\n";
-    s += "      </Geometry>\n";
+    if (spec.dim == 2) {
+      s += "      <Topology TopologyType=\"3DRectMesh\" Dimensions=\"" + m.node_dims + "\"/>\n";
+      s += "      <Geometry GeometryType=\"VXVYVZ\">\n";
+      for (int axis = 0; axis < 3; ++axis) {
+        const long long nodes = axis < 2 ? spec.cells[axis] + 1 : 1;
+        s += "        <DataItem Dimensions=\"" + std::to_string(nodes) +
+             "\" NumberType=\"Float\" Precision=\"8\" Format=\"HDF\">" + h5_name + ":/geometry/" + "xyz"[axis] +
+             "</DataItem>\n";
+      }
+      s += "      </Geometry>\n";
+    } else {
+      s += "      <Topology TopologyType=\"3DCoRectMesh\" Dimensions=\"" + m.node_dims + "\"/>\n";
+      s += "      <Geometry GeometryType=\"ORIGIN_DXDYDZ\">\n";
+      s += "        <DataItem Dimensions=\"3\" NumberType=\"Float\" Precision=\"8\" Format=\"XML\">" + m.origin +
+           "</DataItem>\n";
+      s += "        <DataItem Dimensions=\"3\" NumberType=\"Float\" Precision=\"8\" Format=\"XML\">" + m.spacing +
+           "</DataItem>\n";
+      s += "      </Geometry>\n";
+    }
     for (const XdmfArray& a : steps[n].arrays) s += attribute(spec, m, h5_name, a);
     s += "    </Grid>\n";
   }
