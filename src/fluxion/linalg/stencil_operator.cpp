@@ -1,5 +1,5 @@
 // StencilOperator: face and diagonal weights from k, c, boundary conditions and obstacles;
-// matrix-free apply, COO assembly, null space.
+// matrix-free apply, assembly with exact preallocation, null space.
 #include "fluxion/linalg/stencil_operator.hpp"
 
 #include <algorithm>
