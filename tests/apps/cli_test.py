@@ -16,12 +16,6 @@ from fluxion_cli import run, write
 import h5py
 import numpy as np
 
-
-
-
-
-
-
 SMALL = """\
     app: poisson
     grid: {cells: [32, 16], lower: [0, 0], upper: [2, 1]}
@@ -31,7 +25,6 @@ SMALL = """\
     obstacles:
       - {type: circle, center: [1.0, 0.5], radius: 0.2}
     """
-
 
 class DefaultRun(unittest.TestCase):
     @classmethod
@@ -73,7 +66,6 @@ class DefaultRun(unittest.TestCase):
             self.assertIn("naca0012_wing.stl", config)
             self.assertIn("rtol", config)
 
-
 class Overrides(unittest.TestCase):
     def test_set_changes_the_grid_and_is_echoed(self):
         out = cli.WORK / "override"
@@ -105,7 +97,6 @@ class Overrides(unittest.TestCase):
         err = json.loads((cli.WORK / "exact" / "summary.json").read_text())["results"]["error"]
         self.assertLess(err["max"], 1e-3)  # O(h^2) with h = 1/64
 
-
 class NonConvergence(unittest.TestCase):
     def test_iteration_cap_stops_the_run_unless_allowed(self):
         cfg = write("capped.yaml", SMALL)
@@ -117,7 +108,6 @@ class NonConvergence(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         summary = json.loads((cli.WORK / "capped" / "summary.json").read_text())
         self.assertFalse(summary["results"]["solve"]["converged"])
-
 
 class BadInput(unittest.TestCase):
     """Each mistake: non-zero exit, one clear line naming where, and an earlier run's files intact."""
@@ -198,7 +188,6 @@ class BadInput(unittest.TestCase):
         cfg = write("openmesh.yaml", SMALL + f"  - {{type: mesh, file: {cli.WORK / 'open.stl'}}}\n")
         self.check(["run", str(cfg)], "openmesh.yaml:", "not closed")
 
-
 class Mpi(unittest.TestCase):
     def test_two_ranks_give_the_same_file_and_solution(self):
         cfg = write("mpi.yaml", """\
@@ -224,7 +213,6 @@ class Mpi(unittest.TestCase):
         self.assertLess(np.max(np.abs(u1 - u2)), 1e-8 * np.max(np.abs(u1)))
         self.assertEqual(sorted(results[0][2]), sorted(results[1][2]))
 
-
 PV_SCRIPT = """
 import json, sys
 from paraview import simple
@@ -238,7 +226,6 @@ print(json.dumps({"bounds": list(info.GetBounds()), "cells": info.GetNumberOfCel
                   "representation": display.SMProxy.GetProperty("Representation").GetElement(0),
                   "times": list(src.TimestepValues) if hasattr(src.TimestepValues, '__len__') else [src.TimestepValues]}))
 """
-
 
 @unittest.skipUnless(pathlib.Path(ARGS_PV := "/usr/bin/pvpython").exists(), "pvpython not installed")
 class ParaView(unittest.TestCase):
@@ -264,7 +251,6 @@ class ParaView(unittest.TestCase):
         # A flat grid must be drawn without any user action ("Slice" draws nothing for it).
         self.assertEqual(info["representation"], "Surface")
 
-
 class Commands(unittest.TestCase):
     def test_info_lists_apps_and_libraries(self):
         r = run(["info"])
@@ -285,7 +271,6 @@ class Commands(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         for key in ("grid.cells", "problem.k", "solver.rtol", "boundary.x_lower.type", "output.dir"):
             self.assertIn(key, r.stdout)
-
 
 if __name__ == "__main__":
     cli.main()

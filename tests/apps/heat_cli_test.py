@@ -12,7 +12,6 @@ from fluxion_cli import run, write
 import h5py
 import numpy as np
 
-
 TINY = """\
     app: heat
     grid: {cells: [16, 16], lower: [0, 0], upper: [1, 1]}
@@ -30,11 +29,6 @@ TINY = """\
     time: {dt: 0.01, steps: 7, scheme: crank_nicolson}
     output: {every: 3}
     """
-
-
-
-
-
 
 class TinyRun(unittest.TestCase):
     @classmethod
@@ -82,7 +76,6 @@ class TinyRun(unittest.TestCase):
         self.assertAlmostEqual(totals["mean_iterations"], sum(steps["iterations"]) / 7)
         self.assertEqual(totals["written_steps"], 4)
 
-
 class ExampleConfigs(unittest.TestCase):
     def test_heat_yaml_runs_shortened(self):
         out = cli.WORK / "example"
@@ -101,7 +94,6 @@ class ExampleConfigs(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         with h5py.File(out / "run.h5", "r") as f:
             self.assertEqual(len(f["time"]), 2)  # the initial condition and the last step
-
 
 class BadInput(unittest.TestCase):
     def check(self, text, *expected, name="bad.yaml", extra=()):
@@ -139,7 +131,6 @@ class BadInput(unittest.TestCase):
         self.assertIn("NaN", r.stderr)
         with h5py.File(out / "run.h5", "r") as f:  # t = 0 and 0.03 were written before step 5 failed
             np.testing.assert_allclose(f["time"][:], [0.0, 0.03], atol=1e-12)
-
 
 if __name__ == "__main__":
     cli.main()

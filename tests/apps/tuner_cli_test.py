@@ -12,19 +12,11 @@ from fluxion_cli import run, write
 
 import h5py
 
-
-
-
-
-
-
 def summary(out):
     return json.loads((cli.WORK / out / "summary.json").read_text())
 
-
 def digest(path):
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
 
 # Line 4 holds the solver section's first key, line 5 the omega map: messages must point there.
 TUNED = """\
@@ -35,10 +27,8 @@ TUNED = """\
       omega: {tune: tsallis_inf, seed: 3, state: STATE}
     """
 
-
 def tuned(name, state):
     return write(name, TUNED.replace("STATE", state))
-
 
 class StateContinues(unittest.TestCase):
     @classmethod
@@ -91,7 +81,6 @@ class StateContinues(unittest.TestCase):
             omegas.append(summary(out)["results"]["tuner"]["omega"])
         self.assertEqual(omegas[0], omegas[1])
 
-
 class SolverTypes(unittest.TestCase):
     def test_every_sor_family_type_converges_with_a_fixed_omega(self):
         for kind in ("sor", "ssor_cg", "petsc_sor_richardson", "petsc_ssor_cg"):
@@ -125,7 +114,6 @@ class SolverTypes(unittest.TestCase):
         for got, want in zip(t["grid"], [1.5, 1.6, 1.7, 1.8, 1.9], strict=True):
             self.assertAlmostEqual(got, want, places=12)
         self.assertEqual((t["steps_before"], t["steps"]), (1, 2))
-
 
 class BadInput(unittest.TestCase):
     """Each mistake: non-zero exit, one line naming file:line and the key, earlier files intact."""
@@ -197,7 +185,6 @@ class BadInput(unittest.TestCase):
     def test_state_of_another_grid_is_reported(self):
         cfg = self.bad("othergrid.yaml", "{tune: tsallis_inf, seed: 3, state: kept.h5, arms: {count: 10}}")
         self.check(cfg, "othergrid.yaml:5", "solver.omega.state", "kept.h5", "omega grid")
-
 
 if __name__ == "__main__":
     cli.main()
