@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <tuple>
 
 #include "fluxion/core/error.hpp"
 
@@ -266,20 +265,28 @@ Mat StencilOperator::matrix() const {
   auto make_row = [&](PetscInt i, PetscInt j, PetscInt kk, PetscInt p) {
     Row r;
     r.row = global(i, j, kk);
-    std::array<std::pair<PetscInt, double>, 7> e;
-    e[r.size++] = {r.row, diag_[p]};
+    // Insertion into the sorted row: std::sort on a 7-entry array made GCC 12 warn about its
+    // 16-element code path (-Warray-bounds), and a row has at most 7 entries anyway.
+    auto insert = [&r](PetscInt col, double w) {
+      int m = 0;
+      while (m < r.size && r.cols[m] < col) ++m;
+      if (m < r.size && r.cols[m] == col) {
+        r.values[m] += w;
+        return;
+      }
+      for (int q = r.size; q > m; --q) {
+        r.cols[q] = r.cols[q - 1];
+        r.values[q] = r.values[q - 1];
+      }
+      r.cols[m] = col;
+      r.values[m] = w;
+      ++r.size;
+    };
+    insert(r.row, diag_[p]);
     for (int d = 0; d < nb; ++d) {
       const double w = off_diagonal(d, i, j, kk);
-      if (w == 0.0) continue;
-      const PetscInt col = global(i + kStep[d][0], j + kStep[d][1], kk + kStep[d][2]);
-      auto same = std::find_if(e.begin(), e.begin() + r.size, [&](const auto& x) { return x.first == col; });
-      if (same != e.begin() + r.size)
-        same->second += w;
-      else
-        e[r.size++] = {col, w};
+      if (w != 0.0) insert(global(i + kStep[d][0], j + kStep[d][1], kk + kStep[d][2]), w);
     }
-    std::sort(e.begin(), e.begin() + r.size);
-    for (int m = 0; m < r.size; ++m) std::tie(r.cols[m], r.values[m]) = e[m];
     return r;
   };
 
