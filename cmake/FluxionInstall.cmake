@@ -1,5 +1,8 @@
 # Installs fluxion as a relocatable CMake package: find_package(fluxion) + fluxion::fluxion.
 include(CMakePackageConfigHelpers)
+# The umbrella headers: #include "fluxion/fluxion.hpp" (or "fluxion/solvers.hpp") is all an embedding user needs.
+install(FILES ${CMAKE_CURRENT_SOURCE_DIR}/src/fluxion/fluxion.hpp ${CMAKE_CURRENT_SOURCE_DIR}/src/fluxion/solvers.hpp
+        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/fluxion)
 install(EXPORT fluxionTargets NAMESPACE fluxion:: FILE fluxionTargets.cmake
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/fluxion)
 configure_package_config_file(${CMAKE_CURRENT_SOURCE_DIR}/cmake/fluxionConfig.cmake.in
