@@ -1,5 +1,8 @@
 // Tests of mesh import: the shipped meshes voxelize to the right solids, and bad meshes are refused.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <vtkCellLocator.h>
 #include <vtkCleanPolyData.h>
@@ -14,6 +17,8 @@
 #include <vtkTriangleFilter.h>
 
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -403,6 +408,179 @@ TEST(MeshVoxelizer, BadFilesNameTheFile) {
   EXPECT_TRUE(mask.empty());
 }
 
+void write_bytes(const fs::path& file, const std::string& bytes) {
+  std::ofstream(file, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+std::string u32_bytes(std::uint32_t v) {
+  std::string b(4, '\0');
+  for (int i = 0; i < 4; ++i) b[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+  return b;
+}
+
+/// A binary STL of the given triangles (normals zero, little-endian floats) after an 80-byte header.
+std::string binary_stl(const std::string& header, const std::vector<std::array<Vec3, 3>>& triangles) {
+  std::string bytes = header;
+  bytes.resize(80, ' ');
+  bytes += u32_bytes(static_cast<std::uint32_t>(triangles.size()));
+  for (const auto& t : triangles) {
+    bytes += std::string(12, '\0');
+    for (const Vec3& v : t)
+      for (double c : v) {
+        const float f = static_cast<float>(c);
+        std::uint32_t u;
+        std::memcpy(&u, &f, 4);
+        bytes += u32_bytes(u);
+      }
+    bytes += std::string(2, '\0');
+  }
+  return bytes;
+}
+
+/// Runs inspect_mesh(file) in a forked child whose address space may grow by at most 256 MiB over
+/// the parent's, so that a reader that trusts a hostile count fails (or dies) instead of taking
+/// the machine's memory. Returns the IoError's message; any other outcome is a test failure.
+std::string inspect_error_in_limited_child(const fs::path& file) {
+  long pages = 0;
+  std::ifstream("/proc/self/statm") >> pages;
+  const rlim_t limit = static_cast<rlim_t>(pages) * static_cast<rlim_t>(::sysconf(_SC_PAGESIZE)) + (256u << 20);
+  int fds[2];
+  if (::pipe(fds) != 0) return "pipe failed";
+  const pid_t child = ::fork();
+  if (child == 0) {
+    ::close(fds[0]);
+    rlimit r{limit, limit};
+    ::setrlimit(RLIMIT_AS, &r);
+    std::string message;
+    int code = 0;
+    try {
+      inspect_mesh(file);
+      message = "no error";
+      code = 3;
+    } catch (const IoError& e) {
+      message = e.what();
+    } catch (const std::exception& e) {
+      message = std::string("not an IoError: ") + e.what();
+      code = 4;
+    }
+    if (::write(fds[1], message.data(), message.size()) < 0) code = 5;
+    ::_exit(code);  // no destructors, no MPI: the parent owns those
+  }
+  ::close(fds[1]);
+  std::string message;
+  char buffer[4096];
+  for (ssize_t n; (n = ::read(fds[0], buffer, sizeof buffer)) > 0;) message.append(buffer, static_cast<std::size_t>(n));
+  ::close(fds[0]);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+      << file << ": child " << (WIFSIGNALED(status) ? "killed by signal " + std::to_string(WTERMSIG(status))
+                                                    : "exit " + std::to_string(WEXITSTATUS(status)))
+      << ": " << message;
+  return message;
+}
+
+/// Each hostile file gives one IoError that names it and says what is wrong, before anything is
+/// allocated for what the file merely claims.
+TEST(MeshVoxelizer, HostileFilesGiveOneClearErrorWithoutAllocating) {
+  TempDir tmp("hostile");
+  struct Case {
+    std::string name, bytes;
+    std::vector<std::string> parts;
+  };
+  const std::string ply_header = "ply\nformat ascii 1.0\nelement vertex 3\nproperty float x\nproperty float y\n"
+                                 "property float z\nelement face 1\n";
+  std::string vtp = read_text(mesh_path("sphere.vtp"));
+  std::string lying_vtp = vtp;
+  lying_vtp.replace(lying_vtp.find("NumberOfPoints=\"642\""), 20, "NumberOfPoints=\"2000000000\"");
+  const std::string stl = read_text(mesh_path("sphere.stl"));
+  const std::vector<Case> cases = {
+      // The file: 80 zero bytes, a count of 0x7fffffff, 100 bytes of data.
+      {"huge.stl", std::string(80, '\0') + u32_bytes(0x7fffffff) + std::string(100, '\0'),
+       {"binary STL header declares 2147483647 triangles", "84 + 50 x 2147483647 = 107374182434 bytes",
+        "the file has 184 bytes"}},
+      {"solid_binary.stl", "solid but binary" + std::string(64, '\0') + u32_bytes(1000) + std::string(50, '\1'),
+       {"declares 1000 triangles", "starts with 'solid' but holds binary bytes"}},
+      {"short.stl", "hello", {"not an STL file: 5 bytes"}},
+      {"truncated.stl", stl.substr(0, stl.size() / 2), {"line ", "expected"}},
+      {"nan.stl", "solid x\nfacet normal 0 0 1\nouter loop\nvertex 0 0 nan\n", {"line 4", "finite number"}},
+      {"absurd.obj", "v 0 0 0\nv 1 0 0\nv 0 1 0\nv 0 0 1\nf 1 2 2000000000\nf 1 2 4\n",
+       {"line 5", "face vertex index 2000000000 is out of range (the file has 4 vertices)"}},
+      {"backwards.obj", "v 0 0 0\nv 1 0 0\nv 0 1 0\nf -1 -2 -2000000000\n", {"line 4", "counts back past the first"}},
+      {"binary.obj", std::string("v 0 0 0\n\x01\x02\x03\xff garbage\n", 21), {"line 2", "not text", "not an OBJ"}},
+      {"words.obj", "hello\nworld\n", {"no vertex ('v') or face ('f') lines"}},
+      {"huge_count.ply", "ply\nformat ascii 1.0\nelement vertex 2000000000\nproperty float x\nproperty float y\n"
+                         "property float z\nelement face 1\nproperty list uchar int vertex_indices\nend_header\n"
+                         "0 0 0\n1 0 0\n0 1 0\n3 0 1 2\n",
+       {"element 'vertex' declares 2000000000 entries", "bytes follow the header"}},
+      {"huge_list.ply", ply_header + "property list int int vertex_indices\nend_header\n0 0 0\n1 0 0\n0 1 0\n"
+                                     "2000000000 0 1 2\n",
+       {"element 'face' entry 0", "declares 2000000000 items"}},
+      {"bad_index.ply", ply_header + "property list uchar int vertex_indices\nend_header\n0 0 0\n1 0 0\n0 1 0\n"
+                                     "3 0 1 2000000\n",
+       {"vertex index 2000000 is out of range (the file has 3 vertices)"}},
+      {"no_end.ply", "ply\nformat ascii 1.0\nelement vertex 3\n", {"no end_header"}},
+      {"truncated.vtp", vtp.substr(0, vtp.size() / 2), {"truncated", "</VTKFile>"}},
+      {"lying.vtp", lying_vtp, {"declares NumberOfPoints=2000000000", "more than a file of"}},
+      {"empty.obj", "", {"is empty"}},
+  };
+  for (const Case& c : cases) {
+    const fs::path file = tmp.path / c.name;
+    write_bytes(file, c.bytes);
+    const std::string message = inspect_error_in_limited_child(file);
+    EXPECT_EQ(message.rfind(file.string() + ": ", 0), 0u) << message;
+    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+    for (const auto& part : c.parts) EXPECT_NE(message.find(part), std::string::npos) << c.name << ": " << message;
+  }
+
+  // Not files: a folder, a FIFO (reading it would block) and a link to /dev/zero (it never ends).
+  fs::create_directory(tmp.path / "folder.stl");
+  ASSERT_EQ(::mkfifo((tmp.path / "fifo.stl").c_str(), 0600), 0);
+  fs::create_symlink("/dev/zero", tmp.path / "zero.ply");
+  for (const auto& [name, part] : std::vector<std::pair<std::string, std::string>>{
+           {"folder.stl", "is a folder"}, {"fifo.stl", "not a regular file"}, {"zero.ply", "not a regular file"}})
+    expect_io_error([&] { inspect_mesh(tmp.path / name); }, {(tmp.path / name).string(), part});
+}
+
+/// Files VTK would misread: a binary STL whose header starts with "solid", and an ASCII STL whose
+/// name is UTF-8 (VTK takes its non-ASCII bytes for a binary file).
+TEST(MeshVoxelizer, StlTypeIsToldByContent) {
+  TempDir tmp("stl_type");
+  const std::vector<std::array<Vec3, 3>> tetrahedron = {{{{0, 0, 0}, {0, 1, 0}, {1, 0, 0}}},
+                                                        {{{0, 0, 0}, {1, 0, 0}, {0, 0, 1}}},
+                                                        {{{0, 0, 0}, {0, 0, 1}, {0, 1, 0}}},
+                                                        {{{1, 0, 0}, {0, 1, 0}, {0, 0, 1}}}};
+  const fs::path binary = tmp.path / "solid_header.stl";
+  write_bytes(binary, binary_stl("solid tetrahedron written as binary", tetrahedron));
+  const MeshInfo t = inspect_mesh(binary);
+  EXPECT_EQ(t.points, 4u);
+  EXPECT_EQ(t.triangles, 4u);
+  EXPECT_TRUE(t.closed);
+
+  const fs::path utf8 = tmp.path / "utf8.stl";
+  std::string text = read_text(mesh_path("sphere.stl"));
+  text.replace(0, std::string("solid sphere").size(), "solid Kugel \xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc");
+  write_text(utf8, text);
+  const MeshInfo sphere = inspect_mesh(utf8);
+  EXPECT_EQ(sphere.points, 642u);
+  EXPECT_EQ(sphere.triangles, 1280u);
+  EXPECT_TRUE(sphere.closed);
+}
+
+/// A mesh far larger or smaller than the grid, or one whose placement overflows.
+TEST(MeshVoxelizer, MeshesOfAbsurdSizeForTheGrid) {
+  auto grid = cube_grid(PETSC_COMM_WORLD, 16, 1.0);
+  SolidMask huge(grid);
+  add_mesh_obstacle(huge, mesh_path("sphere.stl"), {.scale = 1e6});  // the grid lies deep inside
+  EXPECT_EQ(huge.solid_cells(), grid->global_cells());
+  SolidMask tiny(grid);
+  add_mesh_obstacle(tiny, mesh_path("sphere.stl"), {.scale = 1e-9});  // between the cell centres
+  EXPECT_EQ(tiny.solid_cells(), 0);
+  SolidMask overflow(grid);
+  expect_io_error([&] { add_mesh_obstacle(overflow, mesh_path("sphere.stl"), {.scale = 1e308, .translate = {1.7e308, 0, 0}}); },
+                  {"sphere.stl", "overflow after placement"});
+}
+
 TEST(MeshVoxelizer, MpiSphereCountMatchesSerial) {
   auto serial_grid = cube_grid(PETSC_COMM_SELF, 32, 1.2);
   SolidMask serial(serial_grid);
@@ -454,7 +632,9 @@ TEST(MeshVoxelizer, MatchesVtkSelectEnclosedPointsOffTheSurface) {
     EXPECT_GT(a.solid, 0);
     EXPECT_EQ(a.differ_elsewhere, 0);
     EXPECT_LE(a.differ_on_surface, a.on_surface);
-    if (c.centres_on_surface) EXPECT_GT(a.on_surface, 0);
+    if (c.centres_on_surface) {
+      EXPECT_GT(a.on_surface, 0);
+    }
     int rank = 0;
     MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
     if (rank == 0)

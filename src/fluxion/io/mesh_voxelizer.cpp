@@ -1,27 +1,19 @@
-// Mesh import: VTK reads, places and checks a surface; a scanline ray-parity voxelizer of ours marks
-// the cells whose centres it encloses.
+// Mesh import: mesh_files reads a surface, VTK places and checks it; a scanline ray-parity voxelizer
+// of ours marks the cells whose centres it encloses.
 #include "fluxion/io/mesh_voxelizer.hpp"
 
-#include <vtkCallbackCommand.h>
 #include <vtkCellArray.h>
 #include <vtkCleanPolyData.h>
-#include <vtkCommand.h>
-#include <vtkExecutive.h>
 #include <vtkFeatureEdges.h>
-#include <vtkOBJReader.h>
-#include <vtkPLYReader.h>
 #include <vtkPoints.h>
 #include <vtkPolyData.h>
-#include <vtkSTLReader.h>
 #include <vtkSmartPointer.h>
 #include <vtkTransform.h>
 #include <vtkTransformPolyDataFilter.h>
 #include <vtkTriangleFilter.h>
-#include <vtkXMLPolyDataReader.h>
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -29,78 +21,22 @@
 #include <vector>
 
 #include "fluxion/core/error.hpp"
+#include "fluxion/io/mesh_files.hpp"
 
 namespace fluxion {
 namespace {
 
-/// Keeps the first error a VTK algorithm reports, instead of letting VTK print it.
-class ErrorObserver : public vtkCommand {
- public:
-  static ErrorObserver* New() { return new ErrorObserver; }
-  void Execute(vtkObject*, unsigned long, void* call_data) override {
-    if (!message_.empty()) return;
-    std::string text = call_data ? static_cast<const char*>(call_data) : "unknown VTK error";
-    // VTK formats "ERROR: In file, line N\nvtkClass (0x...): what\n\n"; keep "what".
-    if (const auto colon = text.find("): "); colon != std::string::npos) text = text.substr(colon + 3);
-    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-    if (const auto newline = text.find('\n'); newline != std::string::npos) text.resize(newline);
-    message_ = text.empty() ? "unknown VTK error" : text;
-  }
-  const std::string& message() const { return message_; }
-
- private:
-  std::string message_;
-};
-
-std::string lowercase_extension(const std::filesystem::path& file) {
-  std::string ext = file.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-  return ext;
-}
-
-vtkSmartPointer<vtkAbstractPolyDataReader> make_surface_reader(const std::filesystem::path& file,
-                                                               const std::string& ext) {
-  if (ext == ".stl") return vtkSmartPointer<vtkSTLReader>::New();
-  if (ext == ".obj") return vtkSmartPointer<vtkOBJReader>::New();
-  if (ext == ".ply") return vtkSmartPointer<vtkPLYReader>::New();
-  throw IoError(file.string() + ": unknown mesh format '" + ext + "' (expected .stl, .obj, .ply or .vtp)");
-}
-
-/// Runs one algorithm and turns any error it reports into an IoError naming the file.
-void update_or_throw(vtkAlgorithm* algorithm, const std::filesystem::path& file, const char* what) {
-  auto observer = vtkSmartPointer<ErrorObserver>::New();
-  algorithm->AddObserver(vtkCommand::ErrorEvent, observer);
-  algorithm->GetExecutive()->AddObserver(vtkCommand::ErrorEvent, observer);
-  // Readers warn about what they then cope with (an ASCII STL first tried as binary); only errors count.
-  algorithm->AddObserver(vtkCommand::WarningEvent, vtkSmartPointer<vtkCallbackCommand>::New());
-  algorithm->Update();
-  if (!observer->message().empty()) throw IoError(file.string() + ": " + what + ": " + observer->message());
-}
-
 /// The placed surface as triangles with coincident points merged.
 vtkSmartPointer<vtkPolyData> read_surface(const std::filesystem::path& file, const MeshPlacement& placement) {
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(file, ec)) throw IoError(file.string() + ": mesh file not found");
-  const std::string ext = lowercase_extension(file);
   if (!(placement.scale > 0.0) || !std::isfinite(placement.scale))
     throw IoError(file.string() + ": mesh scale must be a positive number, got " + std::to_string(placement.scale));
 
-  vtkSmartPointer<vtkAlgorithm> reader;
-  if (ext == ".vtp") {
-    auto xml = vtkSmartPointer<vtkXMLPolyDataReader>::New();
-    xml->SetFileName(file.string().c_str());
-    reader = xml;
-  } else {
-    auto surface_reader = make_surface_reader(file, ext);
-    surface_reader->SetFileName(file.string().c_str());
-    reader = surface_reader;
-  }
-  update_or_throw(reader, file, "cannot read mesh");
+  vtkSmartPointer<vtkPolyData> raw = io_detail::read_mesh_file(file);
 
   // Merge duplicated points first (OBJ and PLY exporters often repeat them per face), so that
   // neighbouring triangles share edges; degenerate polygons collapse and are dropped below.
   auto clean = vtkSmartPointer<vtkCleanPolyData>::New();
-  clean->SetInputConnection(reader->GetOutputPort());
+  clean->SetInputData(raw);
   clean->PointMergingOn();
   clean->SetTolerance(0.0);
   auto triangles = vtkSmartPointer<vtkTriangleFilter>::New();
@@ -117,10 +53,19 @@ vtkSmartPointer<vtkPolyData> read_surface(const std::filesystem::path& file, con
   place->SetInputConnection(triangles->GetOutputPort());
   place->SetTransform(transform);
   place->SetOutputPointsPrecision(vtkAlgorithm::DOUBLE_PRECISION);
-  update_or_throw(place, file, "cannot read mesh");
+  io_detail::update_or_throw(place, file, "cannot read mesh");
 
   vtkSmartPointer<vtkPolyData> surface = place->GetOutput();
   if (surface->GetNumberOfPolys() == 0) throw IoError(file.string() + ": mesh has no triangles");
+  // A scale or translation that overflows would make the inside test meaningless.
+  vtkPoints* points = surface->GetPoints();
+  for (vtkIdType i = 0; i < points->GetNumberOfPoints(); ++i) {
+    double q[3];
+    points->GetPoint(i, q);
+    if (!std::isfinite(q[0]) || !std::isfinite(q[1]) || !std::isfinite(q[2]))
+      throw IoError(file.string() + ": mesh coordinates overflow after placement (scale " +
+                    std::to_string(placement.scale) + "); use a smaller scale or translation");
+  }
   return surface;
 }
 
@@ -318,12 +263,26 @@ std::vector<unsigned char> voxelize_rows(vtkPolyData* surface, const Grid& grid,
   // Bins over the window, about sqrt(T) per axis; a triangle goes to every bin its box touches.
   // bin_of is monotone in its coordinate, so a row inside a triangle's box finds it in its bin.
   const auto side = static_cast<int>(std::ceil(std::sqrt(static_cast<double>(triangles.size()))));
-  const int nu = std::clamp(side, 1, static_cast<int>(box.extent(1)));
-  const int nv = three_d ? std::clamp(side, 1, static_cast<int>(box.extent(2))) : 1;
+  int nu = std::clamp(side, 1, static_cast<int>(box.extent(1)));
+  int nv = three_d ? std::clamp(side, 1, static_cast<int>(box.extent(2))) : 1;
   auto bin_of = [](double c, double lo, double hi, int n) {
     if (n == 1 || !(hi > lo)) return 0;
-    return std::clamp(static_cast<int>(std::floor((c - lo) / (hi - lo) * n)), 0, n - 1);
+    const double at = std::floor((c - lo) / (hi - lo) * n);  // clamped as a double: no overflow in the cast
+    return static_cast<int>(std::clamp(at, 0.0, static_cast<double>(n - 1)));
   };
+  // Triangles much larger than the grid's cells (a mesh of absurd size for the grid) would each
+  // fill many bins: coarsen the bins until the lists stay within a few entries per triangle.
+  auto entries = [&] {
+    std::uint64_t n = 0;
+    for (const RowTriangle& t : triangles)
+      n += std::uint64_t(bin_of(t.umax, u0, u1, nu) - bin_of(t.umin, u0, u1, nu) + 1) *
+           std::uint64_t(bin_of(t.vmax, v0, v1, nv) - bin_of(t.vmin, v0, v1, nv) + 1);
+    return n;
+  };
+  while ((nu > 1 || nv > 1) && entries() > 16 * triangles.size() + 4096) {
+    nu = (nu + 1) / 2;
+    nv = (nv + 1) / 2;
+  }
   std::vector<std::size_t> start(static_cast<std::size_t>(nu * nv) + 1, 0);
   auto for_each_bin = [&](const RowTriangle& t, auto&& f) {
     for (int bv = bin_of(t.vmin, v0, v1, nv); bv <= bin_of(t.vmax, v0, v1, nv); ++bv)
