@@ -25,6 +25,14 @@ struct Expression::Parser {
   }
 };
 
+std::string abbreviate(const std::string& text) {
+  constexpr std::size_t keep = 60;
+  if (text.size() <= keep + 20) return text;  // cutting saves nothing worth the "..."
+  return text.substr(0, keep) + "... (" + std::to_string(text.size()) + " characters)";
+}
+
+std::string Expression::excerpt() const { return abbreviate(text_); }
+
 Expression::Expression() : text_("0"), where_("constant") {}
 
 Expression Expression::constant(double value) {
@@ -46,11 +54,15 @@ Expression::Expression(std::string text, std::string where) : text_(std::move(te
     uses_t_ = used.count("t") > 0;
     value_ = parser_->parser.Eval();
   } catch (const mu::Parser::exception_type& e) {
-    throw ConfigError(where_ + ": invalid expression '" + text_ + "': " + e.GetMsg() +
+    // muparser's message quotes the offending token, which may be most of a long text.
+    std::string what = e.GetMsg();
+    if (const std::string& token = e.GetToken(); token.size() > 80)
+      if (const auto at = what.find(token); at != std::string::npos) what.replace(at, token.size(), abbreviate(token));
+    throw ConfigError(where_ + ": invalid expression '" + excerpt() + "': " + what +
                       "; expected a formula of x, y, z, t");
   }
   if (constant_ && !std::isfinite(value_))
-    throw ConfigError(where_ + ": expression '" + text_ + "' is not a finite number");
+    throw ConfigError(where_ + ": expression '" + excerpt() + "' is not a finite number");
   if (constant_) parser_.reset();
 }
 

@@ -1,6 +1,12 @@
 // Grid: a DMDA with one dof per cell, star stencil of width one.
 #include "fluxion/core/grid.hpp"
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <limits>
 #include <sstream>
 
 #include "fluxion/core/error.hpp"
@@ -9,7 +15,77 @@ namespace fluxion {
 
 namespace {
 DMBoundaryType boundary_type(bool periodic) { return periodic ? DM_BOUNDARY_PERIODIC : DM_BOUNDARY_NONE; }
+
+std::string cells_text(const GridSpec& spec) {
+  std::string s = "grid.cells: [";
+  for (int a = 0; a < spec.dim; ++a) s += (a ? ", " : "") + std::to_string(spec.cells[a]);
+  return s + "]";
+}
+
+std::string gib(double bytes) {
+  char b[32];
+  std::snprintf(b, sizeof b, bytes < 10.0 * (1 << 30) ? "%.2f" : "%.0f", bytes / double(1 << 30));
+  return b;
+}
+
+std::string count_text(double n) {
+  char b[48];
+  std::snprintf(b, sizeof b, "%.0f", n);
+  return b;
+}
+
+/// A cgroup's memory limit (v2, then v1), or +inf where none is set. The limit, not the headroom:
+/// a cgroup's usage counts page cache that the kernel would give back.
+double cgroup_limit() {
+  double limit = 0.0;
+  if (std::ifstream("/sys/fs/cgroup/memory.max") >> limit) return limit;  // "max" (none) does not parse
+  if ((std::ifstream("/sys/fs/cgroup/memory/memory.limit_in_bytes") >> limit) && limit < 1e18)  // ~2^63: none
+    return limit;
+  return std::numeric_limits<double>::infinity();
+}
+
+/// Refuses, on every rank alike, a grid PetscInt cannot index or whose memory estimate exceeds what
+/// the ranks' machines have (each machine counted once, through a shared-memory communicator).
+void check_size(MPI_Comm comm, const GridSpec& spec) {
+  double cells = 1.0;
+  for (int a = 0; a < spec.dim; ++a) cells *= static_cast<double>(spec.cells[a]);
+  if (cells > static_cast<double>(PETSC_MAX_INT))
+    throw ConfigError(cells_text(spec) + " is " + count_text(cells) + " cells; PETSc here indexes at most " +
+                      std::to_string(static_cast<long long>(PETSC_MAX_INT)) + " (" +
+                      std::to_string(8 * sizeof(PetscInt)) + "-bit PetscInt)");
+  if (!(spec.bytes_per_cell > 0.0)) return;
+  MPI_Comm node;
+  MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node);
+  int node_rank = 0;
+  MPI_Comm_rank(node, &node_rank);
+  MPI_Comm_free(&node);
+  double mine[2] = {node_rank == 0 ? available_memory_bytes() : 0.0, node_rank == 0 ? 1.0 : 0.0}, all[2];
+  MPI_Allreduce(mine, all, 2, MPI_DOUBLE, MPI_SUM, comm);
+  const double need = cells * spec.bytes_per_cell;
+  if (need > all[0])
+    throw ConfigError(cells_text(spec) + " needs about " + gib(need) + " GiB; " +
+                      (all[1] > 1 ? "these " + std::to_string(static_cast<int>(all[1])) + " machines have "
+                                  : std::string("this machine has ")) +
+                      gib(all[0]) + " GiB available");
+}
 }  // namespace
+
+double available_memory_bytes() {
+  double available = 0.0;
+  std::ifstream meminfo("/proc/meminfo");
+  for (std::string key; meminfo >> key;) {
+    double kib = 0.0;
+    meminfo >> kib;
+    if (key == "MemAvailable:") {
+      available = kib * 1024.0;
+      break;
+    }
+    meminfo.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
+  }
+  if (!(available > 0.0))
+    available = static_cast<double>(::sysconf(_SC_AVPHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGESIZE));
+  return std::min(available, cgroup_limit());
+}
 
 Grid::Grid(MPI_Comm comm, const GridSpec& spec) : spec_(spec), comm_(comm) {
   if (spec.dim != 2 && spec.dim != 3) throw Error("Grid: dimension must be 2 or 3, got " + std::to_string(spec.dim));
@@ -23,6 +99,7 @@ Grid::Grid(MPI_Comm comm, const GridSpec& spec) : spec_(spec), comm_(comm) {
     spacing_[a] = (spec_.upper[a] - spec_.lower[a]) / static_cast<double>(spec_.cells[a]);
   }
   if (spec_.dim == 2) spacing_[2] = 1.0;
+  check_size(comm_, spec_);
   MPI_Comm_rank(comm_, &rank_);
   MPI_Comm_size(comm_, &size_);
   if (spec_.dim == 2) {

@@ -24,7 +24,15 @@ struct GridSpec {
   std::array<double, 3> lower{0.0, 0.0, 0.0};
   std::array<double, 3> upper{1.0, 1.0, 1.0};
   std::array<bool, 3> periodic{false, false, false};
+  /// Memory a run needs per cell, for the check before the grid is allocated: the default is what
+  /// the poisson and heat apps take (fields, stencil weights, the assembled matrix, multigrid and
+  /// Krylov vectors; measured at 64^3..128^3: about 510 and 630 bytes). 0 skips the check.
+  double bytes_per_cell = kDefaultBytesPerCell;
+  static constexpr double kDefaultBytesPerCell = 600.0;
 };
+
+/// Memory this process's machine can still give (MemAvailable, or less under a cgroup limit), in bytes.
+double available_memory_bytes();
 
 /// Index box [begin, end) in global cell indices; in 2D the z range is [0, 1).
 struct IndexBox {
@@ -40,6 +48,9 @@ struct IndexBox {
 /// A uniform cell-centred grid. Cell (i, j, k) has centre lower + (index + 1/2) * spacing.
 /// The same code runs on 1 or N ranks: each rank owns the box `owned()` and sees one
 /// layer of ghost cells (`ghosted()`) through the DMDA's star stencil.
+/// The constructor is collective. Before allocating anything it refuses (ConfigError naming
+/// grid.cells) a cell count that PetscInt cannot index, and one whose estimated memory
+/// (cells x spec.bytes_per_cell) exceeds what the machines of the ranks have available.
 class Grid {
  public:
   Grid(MPI_Comm comm, const GridSpec& spec);
