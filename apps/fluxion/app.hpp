@@ -7,11 +7,13 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "fluxion/core/config.hpp"
+#include "fluxion/core/file_lock.hpp"
 
 namespace fluxion::apps {
 
@@ -19,7 +21,7 @@ namespace fluxion::apps {
 struct RunContext {
   MPI_Comm comm;
   std::filesystem::path config_dir;  // relative paths in the config (meshes) resolve from here first
-  std::filesystem::path output_dir;  // created by the app's writer
+  std::filesystem::path output_dir;  // where the app writes: the staging folder of an OutputFolder
   bool quiet = false;
 };
 
@@ -58,5 +60,53 @@ void register_heat_app();
 
 /// The keys every app has: app, title, output.*, petsc.
 Schema common_schema(const std::string& default_app);
+
+/// Throws ConfigError for a PETSc error raised while applying solver settings, blaming where the
+/// rejected value came from: a command-line option ("command line: -ksp_type bogus: ..."), an entry
+/// of the config's petsc: section, or else the config key `key` (e.g. "solver").
+[[noreturn]] void fail_petsc_settings(const Config& config, const std::string& key, const std::exception& error);
+
+/// The output folder of one run (docs/output.md). The run writes into <dir>/.staging/ and is
+/// swapped in at the end, so the previous complete run stays whole until the new one replaces it;
+/// a failed run is kept as <dir>/failed/; summary.json always describes the files beside it and
+/// says "status": running, completed or failed (+ "reason"). The folder is locked (FileLock on
+/// <dir>/.fluxion.lock) for the object's lifetime, so a second run into it is refused.
+/// Every member function is collective; the file system work happens on rank 0.
+class OutputFolder {
+ public:
+  static constexpr const char* kStaging = ".staging";
+  static constexpr const char* kFailed = "failed";
+  static constexpr const char* kLock = ".fluxion.lock";
+  static constexpr const char* kSummary = "summary.json";
+
+  /// Creates `dir`, takes its lock, moves a run that was interrupted there (a stale staging
+  /// folder) to failed/, creates the staging folder and writes summary.json ("status": "running")
+  /// into it: a folder that cannot be written fails here, before anything is computed.
+  OutputFolder(MPI_Comm comm, std::filesystem::path dir, nlohmann::json summary);
+  ~OutputFolder();
+  OutputFolder(const OutputFolder&) = delete;
+  OutputFolder& operator=(const OutputFolder&) = delete;
+
+  const std::filesystem::path& dir() const { return dir_; }
+  const std::filesystem::path& staging() const { return staging_; }
+  /// What the constructor found and did (an interrupted run moved to failed/), for the driver to print.
+  const std::vector<std::string>& notes() const { return notes_; }
+
+  /// Writes summary.json ("completed", "files": the run's files) into the staging folder and swaps
+  /// the run in: the previous run's files (those its summary.json lists) go, the new files take their
+  /// place, summary.json last.
+  void commit(nlohmann::json summary);
+  /// Records the failure (status "failed", `reason`) in the staging folder's summary.json and keeps
+  /// what the run wrote as <dir>/failed/ (replacing an older one); a run that wrote no file leaves
+  /// nothing behind. Returns the folder kept (on rank 0), or empty. Never throws.
+  std::filesystem::path fail(nlohmann::json summary, const std::string& reason) noexcept;
+
+ private:
+  MPI_Comm comm_;
+  std::filesystem::path dir_, staging_;
+  std::optional<FileLock> lock_;
+  std::vector<std::string> notes_;
+  bool open_ = false;  // the staging folder exists and is ours
+};
 
 }  // namespace fluxion::apps

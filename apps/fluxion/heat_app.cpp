@@ -111,7 +111,7 @@ class HeatApp {
     out.name = config_.string("output.name");
     out.vti = config_.string("output.format") != "hdf5";
     writer_ = std::make_unique<FieldWriter>(grid_, out, config_.to_yaml());
-    if (solid_) writer_->add_static(solid_->field());
+    if (solid_) writer_->set_solid(solid_->field());  // ParaView hides the solid cells
     writer_->add_static(problem_->coefficient_k());
     writer_->write_step(problem_->time(), {&problem_->solution()});
   }
@@ -127,7 +127,7 @@ class HeatApp {
       try {
         reports_.push_back(problem_->step(*solver_.solver));
       } catch (const PetscCallError& e) {
-        if (n == 1) config_.fail("solver", std::string("PETSc rejected the solver settings: ") + e.what());
+        if (n == 1) fail_petsc_settings(config_, "solver", e);
         throw;
       }
       const HeatStepReport& r = reports_.back();
@@ -144,6 +144,7 @@ class HeatApp {
 
   RunResult output_results() {
     RunResult r;
+    writer_->close();  // a write error shows here, as an error, not in a destructor
     r.outputs = {writer_->hdf5_path(), writer_->xdmf_path()};
     if (config_.string("output.format") != "hdf5") r.outputs.push_back(writer_->pvd_path());
 

@@ -9,8 +9,14 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 
@@ -21,6 +27,7 @@
 #include "fluxion/core/log.hpp"
 #include "fluxion/core/petsc_session.hpp"
 #include "fluxion/core/version.hpp"
+#include "fluxion/io/field_writer.hpp"
 #include "fluxion/io/library_versions.hpp"
 
 namespace fs = std::filesystem;
@@ -41,17 +48,6 @@ int rank() {
   return r;
 }
 
-// Writes text to path through a temporary name and a rename, so readers never see half a file.
-void write_atomically(const fs::path& path, const std::string& text) {
-  const fs::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp);
-    out << text;
-    if (!out) throw IoError("cannot write '" + tmp.string() + "'");
-  }
-  fs::rename(tmp, path);
-}
-
 void print_table(const std::string& title, const std::vector<std::pair<std::string, std::string>>& rows) {
   if (rank() != 0) return;
   std::size_t width = 0;
@@ -61,7 +57,69 @@ void print_table(const std::string& title, const std::vector<std::pair<std::stri
   std::fflush(stdout);
 }
 
-int run(const RunOptions& opt) {
+constexpr std::uintmax_t kMaxConfigBytes = 16u << 20;
+
+// The text of a config file, refusing what is not one: a folder, a device or FIFO (/dev/zero
+// would be read forever), a file over 16 MiB.
+std::string read_config_file(const std::string& path) {
+  std::error_code ec;
+  const fs::file_status status = fs::status(path, ec);
+  if (!fs::exists(status)) throw ConfigError("cannot open config file '" + path + "': no such file");
+  if (fs::is_directory(status)) throw ConfigError("config file '" + path + "' is a folder, not a YAML file");
+  if (!fs::is_regular_file(status))
+    throw ConfigError("config file '" + path + "' is not a regular file (a device, FIFO or socket); give a YAML file");
+  const std::uintmax_t size = fs::file_size(path, ec);
+  if (!ec && size > kMaxConfigBytes)
+    throw ConfigError("config file '" + path + "' is " + std::to_string(size) + " bytes; a config is at most " +
+                      std::to_string(kMaxConfigBytes >> 20) + " MiB");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError("cannot open config file '" + path + "': " + std::strerror(errno));
+  std::string text(kMaxConfigBytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  if (text.size() > kMaxConfigBytes)
+    throw ConfigError("config file '" + path + "' is over " + std::to_string(kMaxConfigBytes >> 20) + " MiB");
+  return text;
+}
+
+// True when a YAML text holds no keys: only blank lines, comments and document markers.
+bool has_no_keys(const std::string& text) {
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    const std::string line = text.substr(start, end - start);
+    const std::size_t first = line.find_first_not_of(" \t\r");
+    if (first != std::string::npos && line[first] != '#' && line.compare(first, 3, "---") != 0 &&
+        line.compare(first, 3, "...") != 0)
+      return false;
+    start = end + 1;
+  }
+  return true;
+}
+
+void warn(const std::string& line) {
+  if (rank() == 0) std::fprintf(stderr, "fluxion: warning: %s\n", line.c_str());
+}
+
+// Checks the paths of the run's files before anything is created, blaming the setting to change:
+// Open MPI's MPI-IO aborts the process on a run file path over ~244 characters.
+void check_output_paths(const Config& config, const RunOptions& opt, const fs::path& dir) {
+  OutputOptions planned;
+  planned.dir = fs::absolute(dir) / apps::OutputFolder::kStaging;  // the longest place a file is written
+  planned.name = config.string("output.name");
+  planned.vti = config.string("output.format") != "hdf5";
+  const std::string problem = FieldWriter::path_problem(planned, PETSC_COMM_WORLD);
+  if (problem.empty()) return;
+  OutputOptions name_only = planned;
+  name_only.dir = "/";
+  if (!FieldWriter::path_problem(name_only, PETSC_COMM_WORLD).empty()) config.fail("output.name", problem);
+  const std::string fix = "; choose a shorter output folder or output.name";
+  if (!opt.output_dir.empty()) throw ConfigError("-o/--output: " + problem + fix);
+  config.fail("output.dir", problem + fix);
+}
+
+int run(const RunOptions& opt, fs::path& failed_dir) {
   const auto start = std::chrono::steady_clock::now();
   std::string text, source;
   fs::path config_dir;
@@ -70,9 +128,7 @@ int run(const RunOptions& opt) {
     source = "<default config>";
     config_dir = apps::data_dir() / "apps" / "configs";
   } else {
-    std::ifstream in(opt.config_file);
-    if (!in) throw ConfigError("cannot open config file '" + opt.config_file + "'");
-    text.assign(std::istreambuf_iterator<char>(in), {});
+    text = read_config_file(opt.config_file);
     source = opt.config_file;
     config_dir = fs::absolute(opt.config_file).parent_path();
   }
@@ -86,36 +142,58 @@ int run(const RunOptions& opt) {
   Schema schema = apps::common_schema(app->name);
   schema.merge(app->schema());
   const Config config = Config::from_string(text, source, schema, opt.overrides);
+  if (!opt.config_file.empty() && has_no_keys(text))
+    warn(source + " is empty (no keys): running app '" + app->name + "' with every setting at its default");
   insert_petsc_options(config.string_map("petsc"));
+  const fs::path out_dir =
+      fs::absolute(opt.output_dir.empty() ? fs::path(config.string("output.dir")) : fs::path(opt.output_dir));
+  check_output_paths(config, opt, out_dir);
 
-  apps::RunContext ctx{PETSC_COMM_WORLD, config_dir,
-                       opt.output_dir.empty() ? fs::path(config.string("output.dir")) : fs::path(opt.output_dir),
-                       opt.quiet};
+  int ranks = 1;
+  MPI_Comm_size(PETSC_COMM_WORLD, &ranks);
+  nlohmann::json summary;
+  summary["fluxion_version"] = kVersion;
+  summary["app"] = app->name;
+  summary["config_source"] = source;
+  summary["config"] = nlohmann::json::parse(config.to_json());
+  summary["ranks"] = ranks;
+  summary["pid"] = static_cast<long>(getpid());
+  // The output folder is created, locked and probed before anything is computed.
+  apps::OutputFolder folder(PETSC_COMM_WORLD, out_dir, summary);
+  for (const std::string& note : folder.notes()) print_line(PETSC_COMM_WORLD, "fluxion: " + note);
+
+  apps::RunContext ctx{PETSC_COMM_WORLD, config_dir, folder.staging(), opt.quiet};
   print_line(ctx.comm, "fluxion " + std::string(kVersion) + ": app '" + app->name + "' from " + source);
-  apps::RunResult result = app->run(config, ctx);
-
-  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  const fs::path summary_path = ctx.output_dir / "summary.json";
-  if (rank() == 0) {
-    nlohmann::json summary;
-    summary["fluxion_version"] = kVersion;
-    summary["app"] = app->name;
-    summary["config_source"] = source;
-    summary["config"] = nlohmann::json::parse(config.to_json());
-    summary["results"] = result.results;
-    summary["wall_seconds"] = wall;
-    int ranks = 1;
-    MPI_Comm_size(PETSC_COMM_WORLD, &ranks);
-    summary["ranks"] = ranks;
-    for (const auto& p : result.outputs) summary["outputs"].push_back(p.string());
-    write_atomically(summary_path, summary.dump(2) + "\n");
+  const auto seconds = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
+  apps::RunResult result;
+  try {
+    result = app->run(config, ctx);  // every file the app wrote is closed when this returns or throws
+  } catch (const std::exception& e) {
+    summary["wall_seconds"] = seconds();
+    failed_dir = folder.fail(summary, e.what());
+    throw;
   }
+
+  const double wall = seconds();
+  // What the run wrote, by the names they have once the run is swapped in.
+  std::vector<fs::path> outputs;
+  for (const auto& p : result.outputs) outputs.push_back(out_dir / p.filename());
+  const auto unused = unused_petsc_options();
+  summary["results"] = result.results;
+  summary["wall_seconds"] = wall;
+  for (const auto& p : outputs) summary["outputs"].push_back(p.string());
+  summary["unused_petsc_options"] = nlohmann::json::array();
+  for (const auto& [name, value] : unused) summary["unused_petsc_options"].push_back(name + (value.empty() ? "" : " " + value));
+  folder.commit(summary);
+  for (const auto& [name, value] : unused)
+    warn("PETSc option " + name + (value.empty() ? "" : " " + value) +
+         " was not used (misspelled, or not read by this app and solver)");
+
   result.table.push_back({"wall time", std::to_string(wall).substr(0, 6) + " s"});
   std::string files;
-  for (const auto& p : result.outputs) files += p.filename().string() + " ";
-  result.table.push_back({"output", ctx.output_dir.string() + "/ (" + files + "summary.json)"});
-  if (!result.outputs.empty())
-    result.table.push_back({"open in ParaView", fs::absolute(result.outputs[1 < result.outputs.size() ? 1 : 0]).string()});
+  for (const auto& p : outputs) files += p.filename().string() + " ";
+  result.table.push_back({"output", out_dir.string() + "/ (" + files + "summary.json)"});
+  if (!outputs.empty()) result.table.push_back({"open in ParaView", outputs[1 < outputs.size() ? 1 : 0].string()});
   print_table(app->name + (config.string("title").empty() ? "" : ": " + config.string("title")), result.table);
   return 0;
 }
@@ -149,18 +227,52 @@ int config_doc(const std::string& app_name) {
   return 0;
 }
 
-// PETSc takes the single-dash options (-ksp_monitor, -pc_type gamg, ...) and what follows them;
-// CLI11 takes the rest. The first single-dash word longer than one letter (-ksp_monitor, not our
-// -o or -h) starts PETSc's part.
+const char* const kSubcommands[] = {"run", "info", "config-doc"};
+
+bool is_number(const std::string& word) {
+  char* end = nullptr;
+  std::strtod(word.c_str(), &end);
+  return end != word.c_str() && *end == '\0';
+}
+
+// PETSc's options go to PETSc, the rest to CLI11. The rule (also in `fluxion run --help`): a word
+// that starts with one dash and is longer than two characters (-ksp_monitor; not -o, -h or --set)
+// is a PETSc option, wherever it stands; the word after it is its value unless that word starts
+// with a dash (a negative number is a value), ends in .yaml or .yml (the config path), or is a
+// subcommand before any subcommand was seen (fluxion -ksp_monitor run cfg.yaml).
 std::pair<std::vector<std::string>, std::vector<std::string>> split_arguments(int argc, char** argv) {
+  const auto petsc_option = [](const std::string& a) {
+    return a.size() > 2 && a[0] == '-' && a[1] != '-' && !is_number(a);
+  };
   std::vector<std::string> ours, petsc;
-  bool in_petsc = false;
+  bool subcommand_seen = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if (!in_petsc && a.size() > 2 && a[0] == '-' && a[1] != '-') in_petsc = true;
-    (in_petsc ? petsc : ours).push_back(a);
+    if (!petsc_option(a)) {
+      subcommand_seen = subcommand_seen || std::find(std::begin(kSubcommands), std::end(kSubcommands), a) !=
+                                               std::end(kSubcommands);
+      ours.push_back(a);
+      continue;
+    }
+    petsc.push_back(a);
+    if (i + 1 >= argc) continue;
+    const std::string next = argv[i + 1];
+    const bool is_subcommand =
+        std::find(std::begin(kSubcommands), std::end(kSubcommands), next) != std::end(kSubcommands);
+    if ((next.starts_with('-') && !is_number(next)) || next.ends_with(".yaml") || next.ends_with(".yml") ||
+        (is_subcommand && !subcommand_seen))
+      continue;
+    petsc.push_back(next);
+    ++i;
   }
   return {ours, petsc};
+}
+
+// The one error line; it says where a failed run's files were kept.
+void report_error(const std::string& what, const fs::path& failed_dir) {
+  if (rank() != 0) return;
+  const std::string kept = failed_dir.empty() ? "" : " (this run's files are in " + failed_dir.string() + "/)";
+  std::fprintf(stderr, "fluxion: error: %s%s\n", what.c_str(), kept.c_str());
 }
 
 }  // namespace
@@ -174,6 +286,7 @@ int main(int argc, char** argv) {
   char** petsc_argv_ptr = petsc_argv.data();
 
   int code = 0;
+  fs::path failed_dir;  // where a failed run's files were kept, if anywhere
   std::unique_ptr<PetscSession> petsc;
   try {
     petsc = std::make_unique<PetscSession>(&petsc_argc, &petsc_argv_ptr);
@@ -185,15 +298,28 @@ int main(int argc, char** argv) {
     apps::register_builtin_apps();
 
     CLI::App cli{"fluxion: PDE simulation and linear solvers, classical and learned.\n"
-                 "PETSc options (-ksp_monitor, -pc_type gamg, ...) may follow the arguments.",
+                 "PETSc options (-ksp_monitor, -pc_type gamg, ...) may stand anywhere; see `fluxion run --help`.",
                  "fluxion"};
     cli.set_version_flag("--version", std::string("fluxion ") + kVersion);
     cli.require_subcommand(1);
     RunOptions run_options;
     auto* run_cmd = cli.add_subcommand("run", "Run an app from a YAML config (no CFG: the embedded default)");
+    run_cmd->footer(
+        "PETSc options: a word that starts with one dash and is longer than two characters\n"
+        "(-ksp_monitor, -pc_type gamg) goes to PETSc, wherever it stands. The word after it is its value\n"
+        "unless that word starts with a dash (negative numbers are values), ends in .yaml or .yml (the\n"
+        "config path) or is a subcommand: `fluxion run -ksp_monitor cfg.yaml -ksp_rtol 1e-9` works.\n"
+        "A value that ends in .yaml goes in the config's petsc: section instead. Options that nothing\n"
+        "read by the end of the run are warned about and listed in summary.json.\n"
+        "\n"
+        "Output (docs/output.md): the run writes into <output>/.staging/ and is swapped in at the end,\n"
+        "so a failed or killed run never damages the previous complete one; a failed run's files are\n"
+        "kept in <output>/failed/. summary.json says \"status\": completed or failed (+ \"reason\").\n"
+        "Two runs cannot share an output folder: the second is refused, naming the first.");
     run_cmd->add_option("config", run_options.config_file, "Config file (YAML)");
     run_cmd->add_option("--set", run_options.overrides, "Override a key: --set solver.rtol=1e-10 (repeatable)");
-    run_cmd->add_option("-o,--output", run_options.output_dir, "Output folder (overrides output.dir)");
+    run_cmd->add_option("-o,--output", run_options.output_dir,
+                        "Output folder (overrides output.dir); locked while the run lasts");
     auto* info_cmd = cli.add_subcommand("info", "Version, build options, apps, solvers, library versions");
     std::string doc_app = "poisson";
     auto* doc_cmd = cli.add_subcommand("config-doc", "Print the Markdown reference of an app's config keys");
@@ -206,15 +332,22 @@ int main(int argc, char** argv) {
       code = rank() == 0 ? cli.exit(e) : (e.get_exit_code() == 0 ? 0 : 2);
       return code == 0 ? 0 : 2;
     }
-    if (run_cmd->parsed()) code = run(run_options);
+    if (run_cmd->parsed()) code = run(run_options, failed_dir);
     else if (info_cmd->parsed()) code = info();
     else if (doc_cmd->parsed()) code = config_doc(doc_app);
   } catch (const ConfigError& e) {
-    if (rank() == 0) std::fprintf(stderr, "fluxion: error: %s\n", e.what());
+    report_error(e.what(), failed_dir);
     code = 2;
   } catch (const std::exception& e) {
-    if (rank() == 0) std::fprintf(stderr, "fluxion: error: %s\n", e.what());
+    report_error(e.what(), failed_dir);
     code = 1;
+  }
+  if (hdf5_files_left_open()) {
+    // HDF5 1.10 crashes in MPI_Finalize on a file it could not close (a full disk even after the
+    // writer's reserve was freed): leave without finalising rather than die of a signal.
+    std::fflush(stdout);
+    std::fflush(stderr);
+    std::_Exit(code ? code : 1);
   }
   return code;
 }

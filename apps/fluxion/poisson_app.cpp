@@ -86,7 +86,7 @@ class PoissonApp {
     try {
       solver_.solver->set_operator(problem_->op());
     } catch (const PetscCallError& e) {
-      config_.fail("solver", std::string("PETSc rejected the solver settings: ") + e.what());
+      fail_petsc_settings(config_, "solver", e);
     }
     assemble_seconds_ = std::chrono::duration<double>(clock::now() - start).count();
   }
@@ -110,9 +110,10 @@ class PoissonApp {
     const std::string format_key = config_.string("output.format");
     out.vti = format_key != "hdf5";
     FieldWriter writer(grid_, out, config_.to_yaml());
-    if (solid_) writer.add_static(solid_->field());
+    if (solid_) writer.set_solid(solid_->field());  // ParaView hides the solid cells
     writer.add_static(problem_->coefficient_k());
     writer.write_step(0.0, {&problem_->solution(), &problem_->rhs()});
+    writer.close();  // a write error shows here, as an error, not in a destructor
     r.outputs = {writer.hdf5_path(), writer.xdmf_path()};
     if (out.vti) r.outputs.push_back(writer.pvd_path());
 

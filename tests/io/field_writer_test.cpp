@@ -1,4 +1,5 @@
-// FieldWriter / FieldReader: HDF5 round trips, the XDMF seen through ParaView's own readers, VTI output.
+// FieldWriter / FieldReader: HDF5 round trips, the XDMF seen through ParaView's own readers, VTI output,
+// hidden solid cells, hostile names and paths; FileLock.
 #include <gtest/gtest.h>
 #include <vtkCellData.h>
 #include <vtkCompositeDataIterator.h>
@@ -14,13 +15,17 @@
 #include <vtkXdmf3Reader.h>
 #include <vtkXdmfReader.h>
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <optional>
 #include <sstream>
 #include <string>
 
 #include "fluxion/core/error.hpp"
+#include "fluxion/core/file_lock.hpp"
 #include "fluxion/core/field.hpp"
 #include "fluxion/core/grid.hpp"
 #include "fluxion/core/version.hpp"
@@ -415,4 +420,117 @@ TEST(FieldWriter, LongConfigAndAttributesRoundTrip) {
   EXPECT_EQ(reader.attribute("summary"), "{\"iterations\": 13}");
   EXPECT_EQ(reader.attribute("cells"), "3 3 3");
   EXPECT_EQ(reader.steps(), 1);
+}
+
+// Solid cells carry vtkGhostType = HIDDENCELL (32) in the XDMF and in the VTI, so ParaView hides
+// them (tests/apps/paraview_test.py checks that with pvpython); the other cells carry 0. The solid
+// mask itself is still written as /static/solid.
+TEST(FieldWriterMpi, SolidCellsAreHiddenInXdmfAndVti) {
+  const fs::path dir = output_dir("ghost");
+  auto grid = make_grid(2, {16, 8, 1}, {0, 0, 0}, {2, 1, 1});
+  const auto is_solid = [](PetscInt i, PetscInt j) { return i < 4 && j >= 2; };
+  {
+    FieldWriter writer(grid, OutputOptions{dir, "run", true, true});
+    Field solid(grid, "solid"), p(grid, "p");
+    {
+      FieldWriteArray a(solid);
+      for_each_cell(grid->owned(), [&](PetscInt i, PetscInt j, PetscInt k) { a(i, j, k, 0) = is_solid(i, j); });
+    }
+    fill(p, 0);
+    writer.set_solid(solid);
+    EXPECT_THROW(writer.set_solid(solid), IoError);
+    writer.write_step(0.0, {&p});
+    EXPECT_THROW(writer.set_solid(solid), IoError);
+  }
+  if (world_rank() != 0) return;
+  EXPECT_EQ(FieldReader(dir / "run.h5").static_names(), (std::vector<std::string>{"solid", "vtkGhostType"}));
+  const auto check = [&](vtkDataSet* ds, const char* what) {
+    ASSERT_NE(ds, nullptr) << what;
+    vtkDataArray* ghost = ds->GetCellData()->GetArray("vtkGhostType");
+    ASSERT_NE(ghost, nullptr) << what;
+    EXPECT_EQ(ghost->GetDataType(), VTK_UNSIGNED_CHAR) << what;
+    ASSERT_EQ(ghost->GetNumberOfTuples(), 16 * 8) << what;
+    for (int j = 0; j < 8; ++j)
+      for (int i = 0; i < 16; ++i)
+        EXPECT_EQ(ghost->GetComponent(j * 16 + i, 0), is_solid(i, j) ? 32.0 : 0.0) << what << " cell " << i << "," << j;
+  };
+  vtkNew<vtkXdmf3Reader> xdmf;
+  xdmf->SetFileName((dir / "run.xdmf").c_str());
+  xdmf->Update();
+  check(first_dataset(xdmf->GetOutputDataObject(0)), "xdmf");
+  vtkNew<vtkXMLImageDataReader> vti;
+  vti->SetFileName((dir / "run_000000.vti").c_str());
+  vti->Update();
+  check(vti->GetOutput(), "vti");
+}
+
+// output.name is user input: '&', '<', '>' and quotes must not break the XDMF or the PVD.
+TEST(FieldWriterMpi, XmlSpecialCharactersInTheNameAreEscaped) {
+  const fs::path dir = output_dir("xml_name");
+  auto grid = make_grid(2, {8, 4, 1}, {0, 0, 0}, {1, 1, 1});
+  const std::string name = "a&b<c>\"d'e";
+  {
+    FieldWriter writer(grid, OutputOptions{dir, name, true, true});
+    Field p(grid, "p");
+    fill(p, 1);
+    writer.write_step(0.5, {&p});
+  }
+  if (world_rank() != 0) return;
+  const std::string xdmf_text = read_text(dir / (name + ".xdmf"));
+  EXPECT_TRUE(contains(xdmf_text, "a&amp;b&lt;c&gt;&quot;d&apos;e.h5:/fields/p/000000")) << xdmf_text;
+  EXPECT_TRUE(contains(read_text(dir / (name + ".pvd")), "file=\"a&amp;b&lt;c&gt;&quot;d&apos;e_000000.vti\""));
+  vtkNew<vtkXdmf3Reader> reader;  // parses the XML and follows the escaped file reference
+  reader->SetFileName((dir / (name + ".xdmf")).c_str());
+  reader->Update();
+  vtkDataSet* ds = first_dataset(reader->GetOutputDataObject(0));
+  ASSERT_NE(ds, nullptr);
+  vtkDataArray* p = ds->GetCellData()->GetArray("p");
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->GetComponent(3 * 8 + 5, 0), pattern(5, 3, 0, 0, 1));
+}
+
+// Paths that would abort the process inside MPI-IO (Open MPI: ~244 characters) or that no file
+// system takes are refused before any file is opened, with the reason.
+TEST(FieldWriterMpi, OverlongPathsAreRefusedBeforeAnyFileIsOpened) {
+  const fs::path base = output_dir("long_paths");
+  auto grid = make_grid(2, {4, 4, 1}, {0, 0, 0}, {1, 1, 1});
+  const fs::path deep = base / std::string(250 - base.string().size(), 'd');
+  std::string message = error_of([&] { FieldWriter(grid, OutputOptions{deep, "run"}); });
+  EXPECT_TRUE(contains(message, "MPI-IO")) << message;
+  EXPECT_FALSE(fs::exists(deep / "run.h5"));
+  message = error_of([&] { FieldWriter(grid, OutputOptions{base, std::string(250, 'n')}); });
+  EXPECT_TRUE(contains(message, "exceed the file system's 255")) << message;
+  EXPECT_EQ(FieldWriter::path_problem(OutputOptions{base, "run"}, PETSC_COMM_WORLD), "");
+  // The reader refuses such a path too instead of aborting.
+  write_run(grid, base, 1);
+  if (world_rank() == 0) {
+    fs::create_directories(deep);
+    fs::copy_file(base / "run.h5", deep / "run.h5");
+  }
+  MPI_Barrier(PETSC_COMM_WORLD);
+  message = error_of([&] { FieldReader(deep / "run.h5", PETSC_COMM_WORLD); });
+  EXPECT_TRUE(contains(message, "MPI-IO")) << message;
+}
+
+// Two holders of one lock: the second is refused on every rank with the first one named; after
+// the first releases, the lock is free again and its file is gone.
+TEST(FileLockMpi, SecondHolderIsRefusedWithTheHolderNamed) {
+  const fs::path dir = output_dir("lock");
+  const fs::path file = dir / ".fluxion.lock";
+  std::optional<FileLock> first(std::in_place, PETSC_COMM_WORLD, file, "output folder x");
+  const std::string message = error_of([&] { FileLock second(PETSC_COMM_WORLD, file, "output folder x"); });
+  EXPECT_TRUE(contains(message, "output folder x is in use by another fluxion run")) << message;
+  int pid = static_cast<int>(getpid());
+  MPI_Bcast(&pid, 1, MPI_INT, 0, PETSC_COMM_WORLD);  // rank 0 holds the lock
+  EXPECT_TRUE(contains(message, "(pid " + std::to_string(pid) + " on ")) << message;
+  EXPECT_TRUE(contains(message, file.string())) << message;
+  first.reset();
+  if (world_rank() == 0) {
+    EXPECT_FALSE(fs::exists(file));
+  }
+  FileLock again(PETSC_COMM_WORLD, file, "output folder x");
+  if (world_rank() == 0) {
+    EXPECT_TRUE(contains(read_text(file), "pid " + std::to_string(pid)));
+  }
+  MPI_Barrier(PETSC_COMM_WORLD);
 }

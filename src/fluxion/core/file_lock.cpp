@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "fluxion/core/error.hpp"
+#include "fluxion/core/petsc_session.hpp"
 
 namespace fluxion {
 
@@ -69,22 +70,7 @@ int acquire(const std::filesystem::path& path, const std::string& what) {
 }  // namespace
 
 FileLock::FileLock(MPI_Comm comm, std::filesystem::path lock_file, std::string what) : path_(std::move(lock_file)) {
-  int rank = 0;
-  MPI_Comm_rank(comm, &rank);
-  std::string message;
-  if (rank == 0) {
-    try {
-      fd_ = acquire(path_, what);
-    } catch (const std::exception& e) {
-      message = e.what();
-    }
-  }
-  int length = static_cast<int>(message.size());
-  MPI_Bcast(&length, 1, MPI_INT, 0, comm);
-  if (length == 0) return;
-  message.resize(static_cast<std::size_t>(length));
-  MPI_Bcast(message.data(), length, MPI_CHAR, 0, comm);
-  throw IoError(message);
+  on_root(comm, [&] { fd_ = acquire(path_, what); });
 }
 
 FileLock::~FileLock() { release(); }

@@ -3,6 +3,7 @@
 
 #include <petscsys.h>
 
+#include <cstdlib>
 #include <utility>
 
 #include "fluxion/core/error.hpp"
@@ -20,12 +21,29 @@ PetscErrorCode record_error(MPI_Comm, int line, const char* function, const char
                          (file ? file : "?") + ":" + std::to_string(line) + "]";
   return code;
 }
+
+std::vector<std::pair<std::string, std::string>> command_line_options;
+
+bool is_number(const char* word) {
+  char* end = nullptr;
+  std::strtod(word, &end);
+  return end != word && *end == '\0';
+}
+
+bool is_option(const char* word) { return word[0] == '-' && word[1] != '\0' && !is_number(word); }
 }  // namespace
 
 PetscSession::PetscSession(int* argc, char*** argv) {
   PetscBool initialized = PETSC_FALSE;
   PetscInitialized(&initialized);
   if (initialized) return;
+  if (argc && argv)
+    for (int n = 1; n < *argc; ++n) {
+      const char* word = (*argv)[n];
+      if (!is_option(word)) continue;
+      const bool valued = n + 1 < *argc && !is_option((*argv)[n + 1]);
+      command_line_options.emplace_back(word, valued ? (*argv)[n + 1] : "");
+    }
   FLUXION_PETSC_CHECK(PetscInitialize(argc, argv, nullptr, nullptr));
   // fluxion turns error codes into exceptions; PETSc's own traceback would only repeat them.
   PetscPushErrorHandler(record_error, nullptr);
@@ -46,6 +64,39 @@ void insert_petsc_options(const std::map<std::string, std::string>& options) {
     if (set) continue;  // the command line wins
     FLUXION_PETSC_CHECK(PetscOptionsSetValue(nullptr, name.c_str(), value.empty() ? nullptr : value.c_str()));
   }
+}
+
+const std::vector<std::pair<std::string, std::string>>& petsc_command_line_options() { return command_line_options; }
+
+std::vector<std::pair<std::string, std::string>> unused_petsc_options() {
+  PetscInt count = 0;
+  char **names = nullptr, **values = nullptr;
+  FLUXION_PETSC_CHECK(PetscOptionsLeftGet(nullptr, &count, &names, &values));
+  std::vector<std::pair<std::string, std::string>> unused;
+  for (PetscInt n = 0; n < count; ++n)
+    unused.emplace_back("-" + std::string(names[n]), values[n] ? values[n] : "");
+  PetscOptionsLeftRestore(nullptr, &count, &names, &values);
+  return unused;
+}
+
+void on_root(MPI_Comm comm, const std::function<void()>& f) {
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  std::string message;
+  if (rank == 0) {
+    try {
+      f();
+    } catch (const std::exception& e) {
+      message = e.what();
+      if (message.empty()) message = "unknown error";
+    }
+  }
+  int length = static_cast<int>(message.size());
+  MPI_Bcast(&length, 1, MPI_INT, 0, comm);
+  if (length == 0) return;
+  message.resize(static_cast<std::size_t>(length));
+  MPI_Bcast(message.data(), length, MPI_CHAR, 0, comm);
+  throw IoError(message);
 }
 
 std::string petsc_version() {

@@ -108,6 +108,8 @@ FieldReader::FieldReader(const std::filesystem::path& path, MPI_Comm comm) : imp
   m.comm = comm;
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) throw IoError(path.string() + ": no such file");
+  if (const std::string problem = io_detail::mpiio_path_problem(path, comm); !problem.empty())
+    throw IoError(path.string() + ": cannot open it: " + problem + " (open it through a shorter path or a link)");
   {
     io_detail::QuietHdf5 quiet;
     if (H5Fis_hdf5(path.c_str()) <= 0) throw IoError(path.string() + ": not an HDF5 file");

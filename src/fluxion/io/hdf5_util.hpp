@@ -3,6 +3,7 @@
 
 #include <hdf5.h>
 
+#include <filesystem>
 #include <string>
 #include <utility>
 #include <vector>
@@ -36,6 +37,8 @@ class H5Id {
   }
   hid_t get() const { return id_; }
   bool valid() const { return id_ >= 0; }
+  /// Gives up ownership without closing (for a close whose result the caller checks).
+  hid_t release() { return std::exchange(id_, H5I_INVALID_HID); }
 
  private:
   hid_t id_ = H5I_INVALID_HID;
@@ -97,6 +100,20 @@ inline H5Id collective_transfer() {
   H5Id dxpl(H5Pcreate(H5P_DATASET_XFER), H5Pclose);
   H5Pset_dxpl_mpio(dxpl.get(), H5FD_MPIO_COLLECTIVE);
   return dxpl;
+}
+
+/// Why `path` cannot be handed to MPI-IO on `comm` (empty if it can). Open MPI 4.1's MPI-IO
+/// (ompio, sharedfp/lockedfile) builds "<path>.locktest.<rank>" in a 256-byte buffer on every open
+/// and aborts the process ("buffer overflow detected") when it does not fit; HDF5 passes our path
+/// as it is.
+inline std::string mpiio_path_problem(const std::filesystem::path& path, MPI_Comm comm) {
+  int ranks = 1;
+  MPI_Comm_size(comm, &ranks);
+  const std::size_t limit = 255 - std::string(".locktest.").size() - std::to_string(ranks - 1).size();
+  const std::size_t length = path.string().size();
+  if (length <= limit) return {};
+  return "the path is " + std::to_string(length) + " characters; MPI-IO (Open MPI) takes at most " +
+         std::to_string(limit) + " on " + std::to_string(ranks) + (ranks == 1 ? " rank" : " ranks");
 }
 
 inline std::string shape_text(const std::vector<hsize_t>& dims) {

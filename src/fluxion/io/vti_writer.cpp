@@ -3,9 +3,11 @@
 
 #include <petscdmda.h>
 #include <vtkCellData.h>
+#include <vtkDataSetAttributes.h>
 #include <vtkDoubleArray.h>
 #include <vtkImageData.h>
 #include <vtkNew.h>
+#include <vtkUnsignedCharArray.h>
 #include <vtkXMLImageDataWriter.h>
 
 #include <cstdio>
@@ -46,6 +48,13 @@ VtiSeries::VtiSeries(std::shared_ptr<const Grid> grid, std::filesystem::path dir
 
 void VtiSeries::add_static(const Field& f) { statics_.push_back({f.name(), f.components(), gather_to_root(f)}); }
 
+void VtiSeries::set_solid(const Field& solid) {
+  const std::vector<double> values = gather_to_root(solid);
+  ghost_.resize(values.size());
+  for (std::size_t n = 0; n < values.size(); ++n)
+    ghost_[n] = values[n] > 0.5 ? vtkDataSetAttributes::HIDDENCELL : 0;
+}
+
 namespace {
 
 void add_cell_array(vtkImageData* image, const std::string& name, int components, const std::vector<double>& values,
@@ -71,7 +80,7 @@ std::string pvd_document(const std::vector<std::pair<double, std::string>>& writ
   for (const auto& [time, file] : written) {
     char t[32];
     std::snprintf(t, sizeof t, "%.17g", time);
-    s << "    <DataSet timestep=\"" << t << "\" group=\"\" part=\"0\" file=\"" << file << "\"/>\n";
+    s << "    <DataSet timestep=\"" << t << "\" group=\"\" part=\"0\" file=\"" << xml_escape(file) << "\"/>\n";
   }
   s << "  </Collection>\n</VTKFile>\n";
   return s.str();
@@ -95,6 +104,13 @@ void VtiSeries::write_step(int step, double time, const std::vector<const Field*
     image->SetSpacing(g.spacing(0), g.spacing(1), g.dim() == 3 ? g.spacing(2) : 1.0);
     for (const Gathered& a : statics_) add_cell_array(image, a.name, a.components, a.values, g.dim());
     for (const Gathered& a : gathered) add_cell_array(image, a.name, a.components, a.values, g.dim());
+    if (!ghost_.empty()) {  // ParaView neither draws nor colour-scales hidden cells
+      vtkNew<vtkUnsignedCharArray> ghost;
+      ghost->SetName(vtkDataSetAttributes::GhostArrayName());
+      ghost->SetNumberOfValues(static_cast<vtkIdType>(ghost_.size()));
+      for (std::size_t n = 0; n < ghost_.size(); ++n) ghost->SetValue(static_cast<vtkIdType>(n), ghost_[n]);
+      image->GetCellData()->AddArray(ghost);
+    }
 
     const std::filesystem::path path = dir_ / file_name;
     std::filesystem::path tmp = path;
@@ -104,10 +120,17 @@ void VtiSeries::write_step(int step, double time, const std::vector<const Field*
     writer->SetInputData(image);
     writer->SetDataModeToAppended();
     writer->EncodeAppendedDataOff();
-    if (writer->Write() != 1) throw IoError(tmp.string() + ": vtkXMLImageDataWriter failed");
     std::error_code ec;
+    if (writer->Write() != 1) {
+      std::filesystem::remove(tmp, ec);  // no half-written temporary is left behind (a full disk)
+      throw IoError(path.string() + ": cannot write it (vtkXMLImageDataWriter failed; is the disk full?)");
+    }
     std::filesystem::rename(tmp, path, ec);
-    if (ec) throw IoError(path.string() + ": cannot rename " + tmp.filename().string() + " over it: " + ec.message());
+    if (ec) {
+      const std::string why = ec.message();
+      std::filesystem::remove(tmp, ec);
+      throw IoError(path.string() + ": cannot rename " + tmp.filename().string() + " over it: " + why);
+    }
     write_text_atomically(pvd_path(), pvd_document(written_));
   });
 }

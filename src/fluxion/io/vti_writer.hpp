@@ -21,6 +21,8 @@ class VtiSeries {
  public:
   VtiSeries(std::shared_ptr<const Grid> grid, std::filesystem::path dir, std::string name);
   void add_static(const Field& f);
+  /// Marks the cells where `solid` > 0.5 hidden (vtkGhostType = HIDDENCELL) in every later step.
+  void set_solid(const Field& solid);
   void write_step(int step, double time, const std::vector<const Field*>& fields);
   std::filesystem::path pvd_path() const { return dir_ / (name_ + ".pvd"); }
 
@@ -34,6 +36,7 @@ class VtiSeries {
   std::filesystem::path dir_;
   std::string name_;
   std::vector<Gathered> statics_;
+  std::vector<unsigned char> ghost_;  // rank 0: vtkGhostType per cell; empty without a solid mask
   std::vector<std::pair<double, std::string>> written_;  // time, file name
 };
 

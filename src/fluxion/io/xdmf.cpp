@@ -1,11 +1,14 @@
 // The XDMF sidecar: grid geometry and per-step references into the HDF5 run file.
 #include "fluxion/io/xdmf.hpp"
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
 #include "fluxion/core/error.hpp"
+#include "fluxion/core/petsc_session.hpp"
 #include "fluxion/io/hdf5_util.hpp"
 
 namespace fluxion::io_detail {
@@ -51,13 +54,14 @@ MeshAxes mesh_axes(const GridSpec& spec) {
 
 std::string attribute(const GridSpec& spec, const MeshAxes& m, const std::string& h5_name, const XdmfArray& a) {
   const int stored = stored_components(spec.dim, a.components);
+  const char* number_type = a.uint8 ? "NumberType=\"UChar\" Precision=\"1\"" : "NumberType=\"Float\" Precision=\"8\"";
   // 3 components are a vector (2D vectors are stored with a zero z); other counts a matrix,
   // which ParaView shows as a multi-component array.
   const char* type = stored == 1 ? "Scalar" : stored == 3 ? "Vector" : "Matrix";
   const std::string dims = stored == 1 ? m.cell_dims : m.cell_dims + " " + std::to_string(stored);
-  return "      <Attribute Name=\"" + a.name + "\" AttributeType=\"" + type + "\" Center=\"Cell\">\n" +
-         "        <DataItem Dimensions=\"" + dims + "\" NumberType=\"Float\" Precision=\"8\" Format=\"HDF\">" +
-         h5_name + ":" + a.dataset + "</DataItem>\n" + "      </Attribute>\n";
+  return "      <Attribute Name=\"" + xml_escape(a.name) + "\" AttributeType=\"" + type + "\" Center=\"Cell\">\n" +
+         "        <DataItem Dimensions=\"" + dims + "\" " + number_type + " Format=\"HDF\">" +
+         xml_escape(h5_name + ":" + a.dataset) + "</DataItem>\n" + "      </Attribute>\n";
 }
 
 }  // namespace
@@ -81,7 +85,7 @@ std::string xdmf_document(const GridSpec& spec, const std::string& h5_name, cons
       for (int axis = 0; axis < 3; ++axis) {
         const long long nodes = axis < 2 ? spec.cells[axis] + 1 : 1;
         s += "        <DataItem Dimensions=\"" + std::to_string(nodes) +
-             "\" NumberType=\"Float\" Precision=\"8\" Format=\"HDF\">" + h5_name + ":/geometry/" + "xyz"[axis] +
+             "\" NumberType=\"Float\" Precision=\"8\" Format=\"HDF\">" + xml_escape(h5_name) + ":/geometry/" + "xyz"[axis] +
              "</DataItem>\n";
       }
       s += "      </Geometry>\n";
@@ -103,39 +107,45 @@ std::string xdmf_document(const GridSpec& spec, const std::string& h5_name, cons
   return s;
 }
 
+std::string xml_escape(const std::string& text) {
+  std::string s;
+  s.reserve(text.size());
+  for (const char c : text) {
+    switch (c) {
+      case '&': s += "&amp;"; break;
+      case '<': s += "&lt;"; break;
+      case '>': s += "&gt;"; break;
+      case '"': s += "&quot;"; break;
+      case '\'': s += "&apos;"; break;
+      default: s += c;
+    }
+  }
+  return s;
+}
+
 void write_text_atomically(const std::filesystem::path& path, const std::string& text) {
   std::filesystem::path tmp = path;
   tmp += ".tmp";
+  std::error_code ec;
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw IoError(tmp.string() + ": cannot open for writing");
+    if (!out) throw IoError(tmp.string() + ": cannot open for writing: " + std::strerror(errno));
     out << text;
-    out.flush();
-    if (!out) throw IoError(tmp.string() + ": write failed");
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) throw IoError(path.string() + ": cannot rename " + tmp.filename().string() + " over it: " + ec.message());
-}
-
-void on_root(MPI_Comm comm, const std::function<void()>& f) {
-  int rank = 0;
-  MPI_Comm_rank(comm, &rank);
-  std::string message;
-  if (rank == 0) {
-    try {
-      f();
-    } catch (const std::exception& e) {
-      message = e.what();
-      if (message.empty()) message = "unknown error";
+    out.close();  // the data reaches the file system here; a full disk shows as a failed close
+    if (!out) {
+      const std::string why = std::strerror(errno);
+      std::filesystem::remove(tmp, ec);
+      throw IoError(path.string() + ": cannot write it (through " + tmp.filename().string() + "): " + why);
     }
   }
-  int length = static_cast<int>(message.size());
-  MPI_Bcast(&length, 1, MPI_INT, 0, comm);
-  if (length == 0) return;
-  message.resize(static_cast<std::size_t>(length));
-  MPI_Bcast(message.data(), length, MPI_CHAR, 0, comm);
-  throw IoError(message);
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    const std::string why = ec.message();
+    std::filesystem::remove(tmp, ec);
+    throw IoError(path.string() + ": cannot rename " + tmp.filename().string() + " over it: " + why);
+  }
 }
+
+void on_root(MPI_Comm comm, const std::function<void()>& f) { fluxion::on_root(comm, f); }
 
 }  // namespace fluxion::io_detail

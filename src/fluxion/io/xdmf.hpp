@@ -12,11 +12,12 @@
 
 namespace fluxion::io_detail {
 
-/// One cell-centred array of a step: its name, component count and HDF5 dataset path.
+/// One cell-centred array of a step: its name, component count, HDF5 dataset path and type.
 struct XdmfArray {
   std::string name;
   int components = 1;
-  std::string dataset;  // "/fields/u/000003"
+  std::string dataset;      // "/fields/u/000003"
+  bool uint8 = false;       // unsigned bytes (the vtkGhostType blanking array), else float64
 };
 
 struct XdmfStep {
@@ -28,7 +29,12 @@ struct XdmfStep {
 /// with one uniform grid per step, whose arrays reference `<h5_name>:<dataset>`.
 std::string xdmf_document(const GridSpec& spec, const std::string& h5_name, const std::vector<XdmfStep>& steps);
 
-/// Writes `text` to `<path>.tmp` and renames it over `path`, so readers never see half a file.
+/// `text` with the five XML special characters (& < > " ') written as entities, for attribute
+/// values and element text. Names are user input (output.name), so nothing goes into XML raw.
+std::string xml_escape(const std::string& text);
+
+/// Writes `text` to `<path>.tmp` and renames it over `path`, so readers never see half a file; on
+/// failure (a full disk) the temporary is removed and `path` is left as it was.
 void write_text_atomically(const std::filesystem::path& path, const std::string& text);
 
 /// Runs `f` on rank 0 of `comm` only; if it throws, every rank throws IoError with its message
