@@ -57,11 +57,14 @@ HeatProblem::HeatProblem(std::shared_ptr<const Grid> grid, HeatSpec spec, std::s
       time_(spec_.t0) {
   if (!(spec_.dt > 0.0) || !std::isfinite(spec_.dt))
     throw Error("HeatProblem: the time step dt must be finite and > 0 (got " + number(spec_.dt) + ")");
+  // Coefficients are checked where sampled, naming key and point (see check_sampled); k = 0 only
+  // stops diffusion there (the step operator keeps its 1/dt diagonal).
+  check_sampled(k_, spec_.k, "k", Sign::NonNegative);
   Field zero(grid_, "c");
   zero.fill(0.0);
   laplacian_ = std::make_unique<StencilOperator>(grid_, k_, zero, spec_.boundary, solid_);
+  check_sampled(u_, spec_.initial, "u0", Sign::Any);
   laplacian_->zero_solid(u_);
-  if (!u_.all_finite()) throw NumericalError("HeatProblem: the initial condition has NaN or infinite values");
   kappa_now_ = kappa(time_);
   boundary_terms(time_, boundary_now_);
   source_terms(time_, source_now_);
@@ -72,7 +75,8 @@ HeatProblem::~HeatProblem() = default;
 double HeatProblem::kappa(double t) const {
   const double v = spec_.kappa.is_constant() ? spec_.kappa.value() : spec_.kappa(0.0, 0.0, 0.0, t);
   if (!(v >= 0.0) || !std::isfinite(v))
-    throw NumericalError("kappa(t) = " + number(v) + " at t = " + number(t) + " (" + spec_.kappa.text() +
+    throw NumericalError((spec_.kappa.where() == "expression" ? std::string() : spec_.kappa.where() + ": ") +
+                         "kappa(t) = " + number(v) + " at t = " + number(t) + " (" + spec_.kappa.excerpt() +
                          "); it must be finite and >= 0");
   return v;
 }
@@ -87,6 +91,7 @@ void HeatProblem::source_terms(double t, Field& out) const {
     out.fill(spec_.source.value());
   else
     out.assign([&](const Field::Point& x) { return spec_.source(x[0], x[1], x[2], t); });
+  if (!spec_.source.is_constant()) check_sampled(out, spec_.source, "f", Sign::Any, t, true);
 }
 
 HeatStepReport HeatProblem::step(LinearSolver& solver) {

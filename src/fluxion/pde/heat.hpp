@@ -26,7 +26,7 @@ TimeScheme parse_time_scheme(const std::string& name);
 /// value is the outward flux k du/dn *per unit kappa*, as for the StencilOperator (the physical
 /// flux through the face is kappa(t) times it), so one BoundaryConditions serves both problems.
 struct HeatSpec {
-  Expression k = Expression::constant(1.0);        // k(x, y, z) > 0
+  Expression k = Expression::constant(1.0);        // k(x, y, z) >= 0 (0: no diffusion there)
   Expression kappa = Expression::constant(1.0);    // kappa(t) >= 0 (only t is used; 0 stops diffusion)
   Expression source = Expression::constant(0.0);   // f(x, y, z, t)
   Expression initial = Expression::constant(0.0);  // u(x, y, z, t0)
@@ -57,8 +57,9 @@ struct HeatStepReport {
 /// they linger, and dt-refinement studies on a fixed fine grid show reduced order (see heat_test.cpp).
 class HeatProblem {
  public:
-  /// Samples k, the initial condition and builds L. Throws NumericalError on a bad k, initial
-  /// condition or kappa(t0), and Error unless dt is finite and > 0.
+  /// Samples k, the initial condition and builds L. Throws NumericalError (see check_sampled: key
+  /// and point) where k is not finite and >= 0, the initial condition or f(t0) not finite, or kappa(t0)
+  /// not finite and >= 0, and Error unless dt is finite and > 0.
   HeatProblem(std::shared_ptr<const Grid> grid, HeatSpec spec, std::shared_ptr<const SolidMask> solid = nullptr);
   ~HeatProblem();
   HeatProblem(const HeatProblem&) = delete;
