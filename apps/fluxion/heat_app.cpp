@@ -87,8 +87,7 @@ class HeatApp {
     try {
       problem_ = std::make_unique<HeatProblem>(grid_, spec_, solid_);
     } catch (const NumericalError& e) {
-      const std::string what = e.what();
-      config_.fail(what.find("initial") != std::string::npos ? "problem.initial" : "problem.k", what);
+      throw ConfigError(e.what());  // names the key (k, initial, source or kappa), its line and the point
     }
     // The heat problem hands the solver kappa(t_{n+1}) * dt before each solve (context kappa_dt).
     solver_ = make_solver(config_, "solver", {}, {"kappa_dt"});

@@ -67,8 +67,13 @@ class PoissonApp {
     try {
       problem_ = std::make_unique<PoissonProblem>(grid_, spec_, solid_);
     } catch (const NumericalError& e) {
-      config_.fail("problem.k", e.what());
+      throw ConfigError(e.what());  // names the key (k, c or source), its line and the point
     }
+    if (const Compatibility& c = problem_->compatibility(); c.significant())
+      print_line(context_.comm, "warning: the boundary conditions fix u only up to a constant and the source plus "
+                                "boundary fluxes do not sum to zero: the solve removes their mean, " +
+                                    format_number("%.3g", c.mean_removed) + " (" +
+                                    format_number("%.3g", c.relative) + " times the mean |f|)");
     // Progress of a solve: the fraction of the way from |r0| down to rtol * |r0|, in log scale.
     const double decades = -std::log10(config_.real("solver.rtol"));
     progress_ = std::make_unique<Progress>(context_.comm, "solve", 1000);
@@ -143,6 +148,9 @@ class PoissonApp {
     }
     r.results["timings"] = {{"setup", setup_seconds_}, {"assemble", assemble_seconds_}, {"solve", report_.seconds}};
     r.results["max_abs_u"] = problem_->solution().norm_max();
+    if (const Compatibility& c = problem_->compatibility(); c.singular)
+      r.results["compatibility"] = {{"mean_removed", c.mean_removed}, {"mean_abs_rhs", c.mean_abs},
+                                    {"relative", c.relative}, {"warned", c.significant()}};
     if (exact_) {
       const ErrorNorms e = problem_->error(*exact_);
       r.results["error"] = {{"l2", e.l2}, {"max", e.max}};
