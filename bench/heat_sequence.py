@@ -309,7 +309,9 @@ def main():
               "- source tree: `%s` (git describe at the start of the runs)" % rd("git.txt"),
               "- load at start: `%s`" % rd("uptime_start.txt"),
               "- load at end: `%s`" % rd("uptime_end.txt"),
-              "- command: `%s`, then `/usr/bin/python3 bench/heat_sequence.py %s %s %s`" % (rd("command.txt"), outdir, md, imgdir)]
+              "- command (a sweep continued after an interruption lists each start): %s; then "
+              "`/usr/bin/python3 bench/heat_sequence.py %s %s %s`" % (
+                  "; ".join("`%s`" % l for l in rd("command.txt").splitlines()), outdir, md, imgdir)]
     if (grids[-1], "chebcb") in runs:
         lines.append("- one run's command, e.g.: `%s`" % runs[(grids[-1], "chebcb")]["cmd"])
     lines += ["", "Iteration counts are deterministic (the same binary gives the same counts at any load); the "

@@ -9,7 +9,7 @@
 #     every run learns from scratch), unpreconditioned CG (petsc cg/none), PETSc ICC-CG (petsc cg/icc);
 #     all rtol 1e-8, warm start from the previous step.
 # Usage: bench/heat_sequence.sh [OUTDIR]
-#   env: FLUXION=build/release/apps/fluxion/fluxion STEPS=5000 JOBS=2 GRIDS="200 100 50 25"
+#   env: FLUXION=build/release/apps/fluxion/fluxion STEPS=5000 JOBS=2 GRIDS="25 50 100 200"
 #        NICE=0 (nice level of the runs: iteration counts do not depend on it, times do)
 # then:  /usr/bin/python3 bench/heat_sequence.py OUTDIR bench/results/heat_sequence_<date>.md docs/img
 # A run whose summary.json exists is skipped, so an interrupted sweep continues where it stopped.
@@ -19,23 +19,24 @@ FLUXION=${FLUXION:-build/release/apps/fluxion/fluxion}
 OUT=${1:-/tmp/heat_sequence}
 STEPS=${STEPS:-5000}
 JOBS=${JOBS:-2}
-GRIDS=${GRIDS:-"200 100 50 25"}
+GRIDS=${GRIDS:-"25 50 100 200"}
 NICE=${NICE:-0}
 mkdir -p "$OUT"
 
-# one line per run: grid policy extra --set arguments (most expensive first, so the parallel
-# jobs finish together)
+# one line per run: grid policy extra --set arguments. Cheap grids first, and in each grid the
+# learners and the fixed omegas from 1.95 down, so that an interrupted sweep has the figures that
+# matter (the best fixed omega lies at the high end on the large grids); the PETSc references last.
 jobs_list() {
   for n in $GRIDS; do
-    echo "$n cg_icc --set solver.type=petsc --set solver.ksp=cg --set solver.pc=icc"
-    echo "$n cg_none --set solver.type=petsc --set solver.ksp=cg --set solver.pc=none"
-    for i in $(seq 0 19); do
-      w=$(printf '%.2f' "$(echo "1.0 + 0.05*$i" | bc -l)")
-      echo "$n fixed_$w --set solver.type=ssor_cg --set solver.omega.value=$w"
-    done
     echo "$n tsallis_inf --set solver.type=ssor_cg --set solver.omega.tune=tsallis_inf --set solver.omega.context=none --set solver.omega.state='\"\"'"
     echo "$n tsallis_inf_cb --set solver.type=ssor_cg --set solver.omega.tune=tsallis_inf_cb --set solver.omega.state='\"\"'"
     echo "$n chebcb --set solver.type=ssor_cg --set solver.omega.tune=chebcb --set solver.omega.state='\"\"'"
+    for i in $(seq 19 -1 0); do
+      w=$(printf '%.2f' "$(echo "1.0 + 0.05*$i" | bc -l)")
+      echo "$n fixed_$w --set solver.type=ssor_cg --set solver.omega.value=$w"
+    done
+    echo "$n cg_icc --set solver.type=petsc --set solver.ksp=cg --set solver.pc=icc"
+    echo "$n cg_none --set solver.type=petsc --set solver.ksp=cg --set solver.pc=none"
   done
 }
 
@@ -60,8 +61,10 @@ export -f run_one; export FLUXION OUT STEPS NICE
 # heat.yaml without its solver.omega block (fixed omega and the PETSc references: a context, a
 # learner or a state file may not be set there); everything else identical
 awk '/^  omega:/{skip=1; next} skip && /^    /{next} {skip=0; print}' apps/configs/heat.yaml > "$OUT/heat_no_omega.yaml"
-lscpu > "$OUT/lscpu.txt"; date -Is > "$OUT/date.txt"; uptime > "$OUT/uptime_start.txt"
+# a continued sweep keeps the first start's date and load, and appends its own command line
+lscpu > "$OUT/lscpu.txt"
+[ -f "$OUT/date.txt" ] || { date -Is > "$OUT/date.txt"; uptime > "$OUT/uptime_start.txt"; }
 git describe --always --dirty > "$OUT/git.txt" 2>/dev/null || true
-echo "bench/heat_sequence.sh $OUT (FLUXION=$FLUXION STEPS=$STEPS JOBS=$JOBS GRIDS=\"$GRIDS\" NICE=$NICE)" > "$OUT/command.txt"
+echo "$(date -Is): bench/heat_sequence.sh $OUT (FLUXION=$FLUXION STEPS=$STEPS JOBS=$JOBS GRIDS=\"$GRIDS\" NICE=$NICE)" >> "$OUT/command.txt"
 jobs_list | xargs -P "$JOBS" -L 1 bash -c 'run_one "$@"' _
 uptime > "$OUT/uptime_end.txt"
