@@ -31,6 +31,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "fluxion/core/grid.hpp"
@@ -184,6 +185,8 @@ struct PolicyRun {
   std::vector<double> cumulative;  // cumulative iterations after each instance
   double learner_seconds = 0.0;    // in choose + observe
   double solve_seconds = 0.0;      // of the solves it picked
+  std::vector<double> round_seconds;  // choose + observe, per round (for the median: robust to preemption)
+  std::vector<double> picked_solve_seconds;  // the solve it picked, per round
   std::vector<int> arms_played;
 };
 
@@ -204,6 +207,8 @@ PolicyRun play(const std::string& name, OnlineLearner& learner, const Table& t, 
     const auto t3 = Clock::now();
     run.learner_seconds += seconds(t0, t1) + seconds(t2, t3);
     run.solve_seconds += t.secs[idx];
+    run.round_seconds.push_back(seconds(t0, t1) + seconds(t2, t3));
+    run.picked_solve_seconds.push_back(t.secs[idx]);
     total += cost;
     run.cumulative[i] = total;
     run.arms_played.push_back(a);
@@ -443,17 +448,52 @@ int main(int argc, char** argv) {
     verdict("(for reference) Tsallis-INF-CB total / instance-optimal <= 1.10", 8, 6, 1.10, true);
     md << "\n";
 
-    md << "Learner overhead (wall time in choose() + observe() per solve, against the mean wall time of the "
-          "solves the learner picked, mean over seeds):\n\n| learner | us per round | solve us per round | overhead |\n|---|---|---|---|\n";
+    // Split by phase: where the learners' extra cost against their reference comes from.
+    const int phase = std::max(1, opt.T / 5);
+    auto phase_total = [&](const Result& r, int p, int from, int to) {  // instances from..to, 1-based
+      return r.runs[p].cumulative[to - 1] - (from > 1 ? r.runs[p].cumulative[from - 2] : 0.0);
+    };
+    auto phase_ratio = [&](int p, int ref, int from, int to) {
+      double a = 0.0, b = 0.0;
+      for (auto* r : rs) {
+        a += phase_total(*r, p, from, to);
+        b += phase_total(*r, ref, from, to);
+      }
+      return a / b;
+    };
+    md << "Ratios by phase (sums over the seeds of each policy's iterations on those instances):\n\n"
+       << "| ratio | instances 1-" << phase << " | " << opt.T - phase + 1 << "-" << opt.T << " | all " << opt.T
+       << " |\n|---|---|---|---|\n";
+    for (auto [p, ref, label] : {std::tuple{7, 5, "Tsallis-INF / best fixed"}, std::tuple{8, 5, "Tsallis-INF-CB / best fixed"},
+                                 std::tuple{9, 6, "ChebCB / instance-optimal"}})
+      md << "| " << label << " | " << std::setprecision(3) << phase_ratio(p, ref, 1, phase) << " | "
+         << phase_ratio(p, ref, opt.T - phase + 1, opt.T) << " | " << phase_ratio(p, ref, 1, opt.T) << " |\n";
+    md << "\n";
+
+    // Learner cost: the median is what a round costs; the mean adds the rounds in which this
+    // process was preempted (on a loaded machine, most of the difference).
+    md << "Learner cost (wall time in choose() + observe() per round, all rounds of all seeds), against the "
+          "wall time of the solves the learner picked:\n\n"
+          "| learner | us per round, median | mean | solve us, median | mean | overhead (median / median) "
+          "| overhead (mean / mean) |\n|---|---|---|---|---|---|---|\n";
+    auto median = [](std::vector<double> v) {
+      std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+      return v[v.size() / 2];
+    };
     for (int p = 7; p < np; ++p) {
+      std::vector<double> round, solve;
       double ls = 0.0, ss = 0.0;
       for (auto* r : rs) {
+        round.insert(round.end(), r->runs[p].round_seconds.begin(), r->runs[p].round_seconds.end());
+        solve.insert(solve.end(), r->runs[p].picked_solve_seconds.begin(), r->runs[p].picked_solve_seconds.end());
         ls += r->runs[p].learner_seconds;
         ss += r->runs[p].solve_seconds;
       }
-      const double rounds = double(opt.T) * rs.size();
-      md << "| " << rs.front()->runs[p].name << " | " << std::setprecision(2) << 1e6 * ls / rounds << " | "
-         << std::setprecision(1) << 1e6 * ss / rounds << " | " << std::setprecision(3) << 100.0 * ls / ss << "% |\n";
+      const double rounds = double(round.size());
+      const double mr = median(round), ms = median(solve);
+      md << "| " << rs.front()->runs[p].name << " | " << std::setprecision(2) << 1e6 * mr << " | "
+         << 1e6 * ls / rounds << " | " << std::setprecision(1) << 1e6 * ms << " | " << 1e6 * ss / rounds << " | "
+         << std::setprecision(2) << 100.0 * mr / ms << "% | " << 100.0 * ls / ss << "% |\n";
     }
     md << "\n";
   }
