@@ -180,7 +180,7 @@ TEST(PoissonBadDataMpi, CoefficientsAreCheckedWhereSampled) {
                 one_cell + " ? -2 : 0')");
   // NaN everywhere: the first cell of rank 0 is (0, 0) on any number of ranks.
   const std::string source = numerical_error([&] { PoissonProblem(grid, dirichlet_spec("1", "0", "sqrt(x - 2)")); });
-  EXPECT_EQ(source.rfind("cfg.yaml:6: problem.source: f = nan at (x, y) = (0.03125, 0.03125); f must be finite", 0),
+  EXPECT_EQ(source.rfind("cfg.yaml:6: problem.source: f = NaN at (x, y) = (0.03125, 0.03125); f must be finite", 0),
             0u)
       << source;
   const std::string infinite = numerical_error([&] { PoissonProblem(grid, dirichlet_spec("1 / (x - x)", "0", "1")); });
@@ -250,14 +250,14 @@ TEST(HeatBadDataMpi, CoefficientsAreCheckedWhereSampled) {
             "heat.yaml:4: problem.k: k = -1 at (x, y) = (0.53125, 0.03125); k must be finite and >= 0 (expression '" +
                 one_cell + " ? -1 : 1')");
   EXPECT_NE(numerical_error([&] { HeatProblem(grid, spec("1", "log(x - 0.5)", "0")); })
-                .find("heat.yaml:5: problem.initial: u0 = nan at (x, y) = (0.03125, 0.03125)"),
+                .find("heat.yaml:5: problem.initial: u0 = NaN at (x, y) = (0.03125, 0.03125)"),
             std::string::npos);
   // The source turns NaN after t = 0.3: the step to t = 0.5 names it and the time, and leaves u(0.25).
   HeatProblem problem(grid, spec("1", "0", "t < 0.3 ? 1 : sqrt(x - 2)"));
   PetscSolver solver({.rtol = 1e-10});
   ASSERT_TRUE(problem.step(solver).solve.converged);
   const std::string late = numerical_error([&] { (void)problem.step(solver); });
-  EXPECT_NE(late.find("heat.yaml:6: problem.source: f = nan at (x, y) = (0.03125, 0.03125) at t = 0.5"),
+  EXPECT_NE(late.find("heat.yaml:6: problem.source: f = NaN at (x, y) = (0.03125, 0.03125) at t = 0.5"),
             std::string::npos)
       << late;
   EXPECT_DOUBLE_EQ(problem.time(), 0.25);

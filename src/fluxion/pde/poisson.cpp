@@ -23,7 +23,7 @@ Field sample(std::shared_ptr<const Grid> grid, const std::string& name, const Ex
 namespace {
 
 std::string number(double v) {
-  if (std::isnan(v)) return "nan";  // printf may say "-nan" (sqrt(-1) sets the sign bit)
+  if (std::isnan(v)) return "NaN";  // printf may say "-nan" (sqrt(-1) sets the sign bit)
   char b[32];
   std::snprintf(b, sizeof b, "%.6g", v);
   return b;

@@ -33,7 +33,8 @@ enum class Sign { Positive, NonNegative, Any };
 /// Throws NumericalError unless every owned value of `f` (sampled from `e` at time t) is finite and
 /// of the sign asked for. The message names e.where() (the config file, line and key), the symbol,
 /// the first bad value and its cell centre (x, y[, z]), from the lowest rank that has one, so every
-/// rank throws the same: "cfg.yaml:9: problem.k: k = 0 at (x, y) = (0.25, 0.75); k must be finite and > 0".
+/// rank throws the same: "cfg.yaml:9: problem.k: k = 0 at (x, y) = (0.25, 0.75); k must be finite and > 0"
+/// (NaN is written "NaN").
 /// Collective.
 void check_sampled(const Field& f, const Expression& e, const std::string& symbol, Sign sign, double t = 0.0,
                    bool name_time = false);
