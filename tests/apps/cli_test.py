@@ -1,30 +1,19 @@
 #!/usr/bin/python3
 """End-to-end tests of the `fluxion` command: what a user runs, what lands on disk, how bad input
-is reported, the same answer under MPI, and ParaView's own reader on a real run's files."""
+is reported and the same answer under MPI. ParaView on real runs: paraview_test.py; hostile
+output cases: output_test.py and full_disk_test.py."""
 import hashlib
 import json
-import pathlib
 import shutil
-import subprocess
-import sys
 import textwrap
 import unittest
 
 import fluxion_cli as cli
-from fluxion_cli import run, write
+from fluxion_cli import SMALL, run, write
 
 import h5py
 import numpy as np
 
-SMALL = """\
-    app: poisson
-    grid: {cells: [32, 16], lower: [0, 0], upper: [2, 1]}
-    problem:
-      k: "1 + x"
-      source: "1"
-    obstacles:
-      - {type: circle, center: [1.0, 0.5], radius: 0.2}
-    """
 
 class DefaultRun(unittest.TestCase):
     @classmethod
@@ -118,7 +107,7 @@ class BadInput(unittest.TestCase):
         shutil.rmtree(cls.out, ignore_errors=True)
         r = run(["run", str(write("good.yaml", SMALL)), "-o", str(cls.out)])
         assert r.returncode == 0, r.stderr
-        cls.digests = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in cls.out.iterdir()}
+        cls.digests = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in cls.out.iterdir() if p.is_file()}
 
     def check(self, args, *expected):
         r = run(args + ["-o", str(self.out)])
@@ -128,8 +117,9 @@ class BadInput(unittest.TestCase):
         self.assertTrue(lines[0].startswith("fluxion: error: "), lines[0])
         for e in expected:
             self.assertIn(e, lines[0])
-        now = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in self.out.iterdir()}
+        now = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in self.out.iterdir() if p.is_file()}
         self.assertEqual(now, self.digests, "an earlier run's output changed")
+        self.assertEqual(sorted(p.name for p in self.out.iterdir() if p.is_dir()), [], "bad input left a folder")
 
     def test_missing_file(self):
         self.check(["run", "does-not-exist.yaml"], "does-not-exist.yaml")
@@ -212,44 +202,6 @@ class Mpi(unittest.TestCase):
         self.assertEqual(u1.shape, (16, 16, 32))
         self.assertLess(np.max(np.abs(u1 - u2)), 1e-8 * np.max(np.abs(u1)))
         self.assertEqual(sorted(results[0][2]), sorted(results[1][2]))
-
-PV_SCRIPT = """
-import json, sys
-from paraview import simple
-src = simple.OpenDataFile(sys.argv[1])
-src.UpdatePipeline()
-info = src.GetDataInformation()
-# What a user sees on opening the file: the representation ParaView picks by itself.
-display = simple.Show(src, simple.CreateView("RenderView"))
-print(json.dumps({"bounds": list(info.GetBounds()), "cells": info.GetNumberOfCells(),
-                  "arrays": [src.CellData[i].Name for i in range(len(src.CellData))],
-                  "representation": display.SMProxy.GetProperty("Representation").GetElement(0),
-                  "times": list(src.TimestepValues) if hasattr(src.TimestepValues, '__len__') else [src.TimestepValues]}))
-"""
-
-@unittest.skipUnless(pathlib.Path(ARGS_PV := "/usr/bin/pvpython").exists(), "pvpython not installed")
-class ParaView(unittest.TestCase):
-    def test_paraview_opens_a_real_run_in_the_xy_plane(self):
-        out = cli.WORK / "pv"
-        r = run(["run", str(write("pv.yaml", SMALL)), "-o", str(out)])
-        self.assertEqual(r.returncode, 0, r.stderr)
-        script = cli.WORK / "pv_probe.py"
-        script.write_text(PV_SCRIPT)
-        p = subprocess.run([cli.ARGS.pvpython or ARGS_PV, str(script), str((out / "run.xdmf").resolve())],
-                           capture_output=True, text=True, timeout=120)
-        self.assertEqual(p.returncode, 0, p.stderr)
-        info = json.loads(p.stdout.strip().splitlines()[-1])
-        b = info["bounds"]
-        self.assertAlmostEqual(b[0], 0.0)
-        self.assertAlmostEqual(b[1], 2.0)
-        self.assertAlmostEqual(b[2], 0.0)
-        self.assertAlmostEqual(b[3], 1.0)
-        self.assertAlmostEqual(b[4], b[5])
-        self.assertEqual(info["cells"], 32 * 16)
-        for name in ("u", "f", "solid"):
-            self.assertIn(name, info["arrays"])
-        # A flat grid must be drawn without any user action ("Slice" draws nothing for it).
-        self.assertEqual(info["representation"], "Surface")
 
 class Commands(unittest.TestCase):
     def test_info_lists_apps_and_libraries(self):

@@ -12,6 +12,17 @@ import unittest
 ARGS = None
 WORK = None
 
+# A small 2D Poisson run with an obstacle (32 x 16 cells, variable k), shared by the suites.
+SMALL = """\
+    app: poisson
+    grid: {cells: [32, 16], lower: [0, 0], upper: [2, 1]}
+    problem:
+      k: "1 + x"
+      source: "1"
+    obstacles:
+      - {type: circle, center: [1.0, 0.5], radius: 0.2}
+    """
+
 
 def run(args, ranks=1, cwd=None):
     """Runs `fluxion ARGS` in the work folder; returns the CompletedProcess (text output)."""

@@ -129,7 +129,12 @@ class BadInput(unittest.TestCase):
         r = run(["run", str(write("nan.yaml", text)), "-o", str(out)])
         self.assertNotEqual(r.returncode, 0, r.stdout)
         self.assertIn("NaN", r.stderr)
-        with h5py.File(out / "run.h5", "r") as f:  # t = 0 and 0.03 were written before step 5 failed
+        self.assertIn(str(out / "failed"), r.stderr)
+        self.assertFalse((out / "run.h5").exists())  # a failed run is never taken for a complete one
+        summary = json.loads((out / "failed" / "summary.json").read_text())
+        self.assertEqual(summary["status"], "failed")
+        self.assertIn("NaN", summary["reason"])
+        with h5py.File(out / "failed" / "run.h5", "r") as f:  # t = 0 and 0.03 were written before step 5 failed
             np.testing.assert_allclose(f["time"][:], [0.0, 0.03], atol=1e-12)
 
 if __name__ == "__main__":
