@@ -90,7 +90,7 @@ class HeatApp {
       throw ConfigError(e.what());  // names the key (k, initial, source or kappa), its line and the point
     }
     // The heat problem hands the solver kappa(t_{n+1}) * dt before each solve (context kappa_dt).
-    solver_ = make_solver(config_, "solver", {}, {"kappa_dt"});
+    solver_ = make_solver(config_, context_.comm, "solver", {}, {"kappa_dt"});
     assemble_seconds_ = std::chrono::duration<double>(clock::now() - start).count();
   }
 
@@ -196,7 +196,7 @@ class HeatApp {
                            {"written_steps", writer_->steps()}};
     r.results["solver"] = solver_.solver->name();
     if (solver_.tuner) {
-      r.results["tuner"] = solver_.tuner_summary();
+      r.results["tuner"] = tuner_summary(solver_);
       r.table.insert(r.table.begin() + 4, {"omega tuner", solver_.tuner_line()});
     }
     r.results["timings"] = {{"setup", setup_seconds_}, {"assemble", assemble_seconds_}, {"solve", solve_seconds}};

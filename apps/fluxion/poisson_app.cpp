@@ -79,7 +79,7 @@ class PoissonApp {
     progress_ = std::make_unique<Progress>(context_.comm, "solve", 1000);
     // The context a tuner may learn from across runs (with solver.omega.state): the diagonal shift,
     // i.e. the reaction coefficient c (its mean when it varies in space).
-    solver_ = make_solver(config_, "solver", [this, decades](int iteration, double norm) {
+    solver_ = make_solver(config_, context_.comm, "solver", [this, decades](int iteration, double norm) {
       if (iteration == 0) r0_ = norm;
       const double done = r0_ > 0 && norm > 0 ? std::log10(r0_ / norm) / decades : 0.0;
       char note[64];
@@ -141,7 +141,7 @@ class PoissonApp {
                           {"setup_seconds", report_.setup_seconds},
                           {"omega", report_.omega}};
     if (solver_.tuner) {
-      r.results["tuner"] = solver_.tuner_summary();
+      r.results["tuner"] = tuner_summary(solver_);
       r.table.insert(r.table.begin() + 3, {"omega tuner", solver_.tuner_line()});
     } else if (report_.omega > 0) {
       r.table.insert(r.table.begin() + 3, {"omega", format_number("%.4g (fixed)", report_.omega)});

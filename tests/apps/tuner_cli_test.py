@@ -4,7 +4,11 @@ that a second run continues from, summary.json's tuner entry, and bad input (one
 file:line and key, non-zero exit, nothing an earlier run wrote is lost)."""
 import hashlib
 import json
+import os
 import shutil
+import signal
+import subprocess
+import time
 import unittest
 
 import fluxion_cli as cli
@@ -140,6 +144,7 @@ class BadInput(unittest.TestCase):
         self.assertEqual({p.name: digest(p) for p in self.out.iterdir()}, self.digests,
                          "an earlier run's output changed")
         self.assertEqual(digest(self.state), self.state_digest, "the earlier state file changed")
+        return r
 
     def bad(self, name, omega_map):
         return write(name, TUNED.replace("{tune: tsallis_inf, seed: 3, state: STATE}", omega_map))
@@ -161,8 +166,46 @@ class BadInput(unittest.TestCase):
                    "solver.omega.arms.max")
 
     def test_unknown_context(self):
-        self.check(self.bad("context.yaml", "{tune: tsallis_inf, context: kappa_dt}"), "context.yaml:5",
+        self.check(self.bad("context.yaml", "{tune: chebcb, context: kappa_dt}"), "context.yaml:5",
                    "solver.omega.context", "context 'kappa_dt' is not provided by app 'poisson'", "it provides")
+
+    # Issue 12, item 9: keys the chosen type or learner does not read were accepted silently.
+    def test_keys_the_solver_type_does_not_read(self):
+        for key in ("ksp: cg", "pc: jacobi", "atol: 1.0e-30", "matrix_free: true"):
+            name = key.split(":")[0]
+            cfg = write(f"unread_{name}.yaml", TUNED.replace("type: ssor_cg", "type: sor\n      " + key))
+            self.check(cfg, f"unread_{name}.yaml:5", f"solver.{name}: does not apply with solver.type sor",
+                       "read only with type petsc")
+
+    def test_keys_the_learner_does_not_read(self):
+        self.check(self.bad("bins.yaml", "{tune: chebcb, context: shift, bins: 4}"), "bins.yaml:5",
+                   "solver.omega.bins: does not apply with solver.omega.tune chebcb",
+                   "read only with omega.tune tsallis_inf_cb")
+        self.check(self.bad("terms.yaml", "{tune: tsallis_inf_cb, context: shift, terms: 4}"), "terms.yaml:5",
+                   "solver.omega.terms: does not apply with solver.omega.tune tsallis_inf_cb",
+                   "read only with omega.tune chebcb")
+
+    # Issue 12, item 13: these sizes ended in std::bad_alloc.
+    def test_size_like_keys_are_bounded(self):
+        for key, bound in (("arms: {count: 1000000000}", "1000"), ("bins: 1000000000", "1000"),
+                           ("terms: 1000000000", "64")):
+            name = key.split(":")[0]
+            self.check(self.bad(f"huge_{name}.yaml", "{tune: chebcb, context: shift, %s}" % key),
+                       f"huge_{name}.yaml:5", "1000000000 is out of range", "<= " + bound)
+
+    # Issue 12, item 8: integers were truncated to 32 bits (4294967301 -> 5 iterations).
+    def test_integers_past_petsc_int_are_errors(self):
+        cfg = write("iter32.yaml", TUNED.replace("type: ssor_cg", "type: ssor_cg\n      max_iterations: 4294967301"))
+        self.check(cfg, "iter32.yaml:5", "solver.max_iterations: 4294967301 is out of range",
+                   "<= 2147483647")
+        cfg = write("cells32.yaml", TUNED.replace("[32, 16]", "[4294967360, 32]"))
+        self.check(cfg, "cells32.yaml:2", "grid.cells[0]: 4294967360 is out of range")
+
+    # Issue 12, item 11: the missing folder was found only when the state was saved, after the solve.
+    def test_state_in_a_missing_folder_is_an_error_before_the_solve(self):
+        r = self.check(tuned("nofolder.yaml", "no-such-folder/s.h5"), "nofolder.yaml:5", "solver.omega.state",
+                       "the folder 'no-such-folder' does not exist")
+        self.assertNotIn("solving", r.stdout)
 
     def test_contextual_learner_without_context(self):
         self.check(self.bad("cb.yaml", "{tune: chebcb}"), "cb.yaml:5", "solver.omega.tune", "chebcb")
@@ -185,6 +228,57 @@ class BadInput(unittest.TestCase):
     def test_state_of_another_grid_is_reported(self):
         cfg = self.bad("othergrid.yaml", "{tune: tsallis_inf, seed: 3, state: kept.h5, arms: {count: 10}}")
         self.check(cfg, "othergrid.yaml:5", "solver.omega.state", "kept.h5", "omega grid")
+
+class SharedState(unittest.TestCase):
+    """Issue 12, item 6: two runs learning into one state file both said "saved" and half the
+    learning was lost. The file is locked for the whole run: the second is refused before computing."""
+
+    def test_a_second_run_on_the_same_state_file_is_refused(self):
+        state = cli.WORK / "shared.h5"
+        state.unlink(missing_ok=True)
+        cfg = write("shared.yaml", """\
+            app: heat
+            grid: {cells: [32, 32], lower: [0, 0], upper: [1, 1]}
+            problem: {source: "1"}
+            time: {dt: 1.0e-3, steps: 600}
+            output: {every: 100000}
+            solver:
+              type: ssor_cg
+              omega: {tune: tsallis_inf, seed: 1, state: shared.h5}
+            """)
+        for out in ("shared_a", "shared_b"):
+            shutil.rmtree(cli.WORK / out, ignore_errors=True)
+        env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+        first = subprocess.Popen([cli.ARGS.fluxion, "run", str(cfg), "-o", "shared_a"], cwd=cli.WORK, env=env,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            lock = cli.WORK / "shared.h5.lock"
+            deadline = time.monotonic() + 120
+            while not lock.exists() and first.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.01)
+            self.assertTrue(lock.exists(), "the first run never took the state file's lock")
+            # Frozen while it holds the lock, so the second run surely meets it.
+            first.send_signal(signal.SIGSTOP)
+            second = run(["run", str(cfg), "-o", "shared_b"])
+            first.send_signal(signal.SIGCONT)
+        finally:
+            first.send_signal(signal.SIGCONT)
+            out, err = first.communicate(timeout=300)
+        self.assertNotEqual(second.returncode, 0, second.stdout)
+        lines = [l for l in second.stderr.splitlines() if l.strip()]
+        self.assertEqual(len(lines), 1, second.stderr)
+        self.assertIn("shared.yaml:8: solver.omega.state", lines[0])
+        self.assertIn(f"is in use by another fluxion run (pid {first.pid} ", lines[0])
+        self.assertNotIn("stepping", second.stdout)
+        self.assertFalse((cli.WORK / "shared_b" / "run.h5").exists())
+        # The first run is unharmed: it saved all its learning and nothing of the second's.
+        self.assertEqual(first.returncode, 0, err)
+        self.assertIn("saved", out)
+        t = summary("shared_a")["results"]["tuner"]
+        self.assertEqual((t["steps_before"], t["steps"]), (0, 600))
+        with h5py.File(state, "r") as f:
+            self.assertEqual(int(f["tuner/steps"][0]), 600)
+        self.assertFalse(lock.exists())
 
 if __name__ == "__main__":
     cli.main()

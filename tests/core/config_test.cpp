@@ -7,8 +7,10 @@
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <petscsys.h>
 
 #include "fluxion/core/error.hpp"
+#include "../support/config_error.hpp"
 
 namespace fluxion {
 namespace {
@@ -43,15 +45,7 @@ Config parse(std::string_view yaml, const std::vector<std::string>& overrides = 
   return Config::from_string(yaml, "cfg.yaml", test_schema(), overrides);
 }
 
-// The message of the ConfigError that `action` throws, or a note that it threw none.
-std::string config_error(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "(no ConfigError thrown)";
-}
+using test_support::config_error;
 
 std::string parse_error(std::string_view yaml, const std::vector<std::string>& overrides = {}) {
   return config_error([&] { parse(yaml, overrides); });
@@ -143,7 +137,7 @@ TEST(ConfigErrors, WrongScalarTypes) {
   EXPECT_EQ(parse_error("solver:\n  rtol: abc\n"),
             "cfg.yaml:2: solver.rtol: 'abc' is not a real number; expected a real number > 0");
   EXPECT_EQ(parse_error("solver:\n\n  max_iterations: 1.5\n"),
-            "cfg.yaml:3: solver.max_iterations: '1.5' is not an integer; expected an integer >= 1");
+            "cfg.yaml:3: solver.max_iterations: '1.5' is not an integer; expected an integer >= 1 and <= 2147483647");
   EXPECT_EQ(parse_error("solver:\n  monitor: yes\n"),
             "cfg.yaml:2: solver.monitor: 'yes' is not a boolean; expected true or false");
   EXPECT_EQ(parse_error("solver:\n  rtol:\n"), "cfg.yaml:2: solver.rtol: has no value; expected a real number > 0");
@@ -170,7 +164,66 @@ TEST(ConfigErrors, OutOfRange) {
   EXPECT_EQ(parse_error("solver:\n  omega: 2\n"),
             "cfg.yaml:2: solver.omega: 2 is out of range; expected > 0 and < 2");
   EXPECT_EQ(parse_error("solver:\n  max_iterations: 0\n"),
-            "cfg.yaml:2: solver.max_iterations: 0 is out of range; expected >= 1");
+            "cfg.yaml:2: solver.max_iterations: 0 is out of range; expected >= 1 and <= 2147483647");
+}
+
+// Issue 12, item 8: 4294967301 used to become 5 and [4294967360, 32] a 64 x 32 grid (truncated to
+// 32 bits on the way to PetscInt/int). Every integer key is bounded by what a PetscInt holds.
+TEST(ConfigErrors, IntegersBeyondPetscIntAreRejectedNotTruncated) {
+  ASSERT_EQ(PETSC_MAX_INT, 2147483647);  // the bound in the messages below (32-bit PetscInt)
+  EXPECT_EQ(parse_error(std::string(minimal) + "solver:\n  max_iterations: 4294967301\n"),
+            "cfg.yaml:4: solver.max_iterations: 4294967301 is out of range; expected >= 1 and <= 2147483647");
+  EXPECT_EQ(parse_error(std::string(minimal) + "grid:\n  cells: [4294967360, 32]\n"),
+            "cfg.yaml:4: grid.cells[0]: 4294967360 is out of range; expected >= 1 and <= 2147483647");
+  EXPECT_EQ(parse_error(minimal, {"grid.cells=[32, 2147483648]"}),
+            "--set grid.cells: grid.cells[1]: 2147483648 is out of range; expected >= 1 and <= 2147483647");
+  // The largest value passes unchanged; past the range of long it is "too large".
+  EXPECT_EQ(parse(minimal, {"solver.max_iterations=2147483647"}).integer("solver.max_iterations"), 2147483647);
+  EXPECT_NE(parse_error(minimal, {"solver.max_iterations=99999999999999999999"}).find("too large for an integer"),
+            std::string::npos);
+}
+
+TEST(ConfigErrors, IntegerKeysWithoutARangeGetPetscIntBoundsOnBothSides) {
+  const Schema schema = Schema()
+                            .integer("free", 0, "no declared range")
+                            .integer("wide", 0, "declared wider than a PetscInt", Range::between(-1e12, 1e12))
+                            .integer_list("list", {1}, "a list", Length::at_least(1));
+  auto error = [&](const std::string& yaml) {
+    return config_error([&] { Config::from_string(yaml, "b.yaml", schema); });
+  };
+  EXPECT_EQ(error("free: -2147483649\n"),
+            "b.yaml:1: free: -2147483649 is out of range; expected >= -2147483648 and <= 2147483647");
+  EXPECT_EQ(error("wide: 3000000000\n"),
+            "b.yaml:1: wide: 3000000000 is out of range; expected >= -2147483648 and <= 2147483647");
+  EXPECT_EQ(error("list: [1, -3000000000]\n"),
+            "b.yaml:1: list[1]: -3000000000 is out of range; expected >= -2147483648 and <= 2147483647");
+  EXPECT_EQ(Config::from_string("free: -2147483648\n", "b.yaml", schema).integer("free"), -2147483648L);
+  // The bound is part of the documented range.
+  EXPECT_NE(schema.markdown("b").find("| `free` | integer | `0` | >= -2147483648 and <= 2147483647 |"),
+            std::string::npos)
+      << schema.markdown("b");
+}
+
+// Issue 12, item 13: a value the user wrote is quoted in a message by its first 60 characters and
+// its length, never whole (a 100 kB value made a 100 kB error line).
+TEST(ConfigErrors, LongValuesAreShortenedInMessages) {
+  const std::string huge(100000, 'q');
+  const std::string shown = "'" + std::string(60, 'q') + "... (100000 characters)'";
+  EXPECT_EQ(parse_error("solver:\n  type: " + huge + "\n"),
+            "cfg.yaml:2: solver.type: " + shown + " is not an allowed choice; expected one of: cg, gmres, bicgstab");
+  EXPECT_EQ(parse_error("solver:\n  max_iterations: " + huge + "\n"),
+            "cfg.yaml:2: solver.max_iterations: " + shown + " is not an integer; expected an integer >= 1 and <= 2147483647");
+  EXPECT_EQ(parse_error("solver:\n  rtol: " + huge + "\n"),
+            "cfg.yaml:2: solver.rtol: " + shown + " is not a real number; expected a real number > 0");
+  EXPECT_EQ(parse_error("solver:\n  monitor: " + huge + "\n"),
+            "cfg.yaml:2: solver.monitor: " + shown + " is not a boolean; expected true or false");
+  EXPECT_EQ(parse_error("solver:\n  type: [" + huge + "]\n"),
+            "cfg.yaml:2: solver.type: a list was given; expected one of: cg, gmres, bicgstab");
+  // Key names the user wrote, and values given with --set, too.
+  for (const std::string& message :
+       {parse_error(huge + ": 1\n"), parse_error(minimal, {"solver.type=" + huge}), parse_error(minimal, {huge + "=1"}),
+        parse_error(minimal, {"solver.rtol=[" + huge})})
+    EXPECT_LT(message.size(), 400u) << message.substr(0, 400);
 }
 
 TEST(ConfigErrors, ChoiceNotAllowedListsTheChoices) {
@@ -180,7 +233,7 @@ TEST(ConfigErrors, ChoiceNotAllowedListsTheChoices) {
 
 TEST(ConfigErrors, ListElementsAndSizes) {
   EXPECT_EQ(parse_error("grid:\n  cells: [64, x]\n"),
-            "cfg.yaml:2: grid.cells[1]: 'x' is not an integer; expected an integer >= 1");
+            "cfg.yaml:2: grid.cells[1]: 'x' is not an integer; expected an integer >= 1 and <= 2147483647");
   EXPECT_EQ(parse_error("grid:\n  length:\n    - 1\n    - -2\n"),
             "cfg.yaml:4: grid.length[1]: -2 is out of range; expected > 0");
   EXPECT_EQ(parse_error("grid:\n  cells: [64]\n"),
@@ -231,7 +284,7 @@ TEST(ConfigOverrides, ErrorsAreLocatedAtTheOverride) {
   EXPECT_EQ(parse_error(minimal, {"solver.rtol=abc"}),
             "--set solver.rtol: solver.rtol: 'abc' is not a real number; expected a real number > 0");
   EXPECT_EQ(parse_error(minimal, {"grid.cells=[64,0]"}),
-            "--set grid.cells: grid.cells[1]: 0 is out of range; expected >= 1");
+            "--set grid.cells: grid.cells[1]: 0 is out of range; expected >= 1 and <= 2147483647");
   EXPECT_EQ(parse_error(minimal, {"solver.rtol"}), "--set solver.rtol: expected dotted.key=value");
   EXPECT_NE(parse_error(minimal, {"obstacles[0].radius=1"}).find("cannot set a key inside a list"), std::string::npos);
 }
@@ -414,6 +467,23 @@ TEST(SchemaDeclarations, MistakesAreProgrammingErrors) {
   EXPECT_THROW(Schema().string("a", "lu", "x", {"cg"}), Error);
   EXPECT_THROW(Schema().real("a", 1, "x").real("a.b", 1, "y"), Error);
   EXPECT_THROW(Schema().integer_list("cells", {1}, "x", Length::exactly(2)), Error);
+}
+
+TEST(ConfigApi, IsDefaultComparesWithTheDeclaredDefault) {
+  const Config config = parse(std::string(minimal) + "solver:\n  type: cg\n  rtol: 1e-6\n", {"grid.cells=[32, 32]"});
+  EXPECT_TRUE(config.is_default("solver.type"));  // given, with the default value
+  EXPECT_TRUE(config.is_set("solver.type"));
+  EXPECT_FALSE(config.is_default("solver.rtol"));
+  EXPECT_TRUE(config.is_default("grid.cells"));
+  EXPECT_TRUE(config.is_default("solver.omega"));  // not given
+  EXPECT_TRUE(config.is_default("obstacles"));
+  EXPECT_FALSE(config.is_default("problem.viscosity"));  // required: no default
+  EXPECT_FALSE(parse(minimal, {"obstacles=[{center: [0, 0]}]"}).is_default("obstacles"));
+}
+
+TEST(SchemaDeclarations, KeysListsThePathsInDeclarationOrder) {
+  const auto keys = Schema().real("b.x", 1, "x").integer("a", 1, "a").string_map("m", "m").keys();
+  EXPECT_EQ(keys, (std::vector<std::string>{"b.x", "a", "m"}));
 }
 
 TEST(SchemaDeclarations, MergeComposesCommonAndAppKeys) {

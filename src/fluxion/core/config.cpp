@@ -13,7 +13,10 @@
 #include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
 
+#include <petscsys.h>
+
 #include "fluxion/core/error.hpp"
+#include "fluxion/core/expression.hpp"  // abbreviate(): how messages quote what the user wrote
 
 namespace fluxion {
 
@@ -367,6 +370,21 @@ KeyDecl key_decl(std::string path, KeyType type, std::string doc, std::optional<
   return key;
 }
 
+// Every integer ends up in a PetscInt or an int (32-bit here): a key's range never reaches past
+// what that holds, so no value is truncated on the way; the bound shows in the docs and messages.
+Range petsc_int_range(Range range) {
+  const double lo = static_cast<double>(PETSC_MIN_INT), hi = static_cast<double>(PETSC_MAX_INT);
+  if (!range.min || *range.min < lo) {
+    range.min = lo;
+    range.min_exclusive = false;
+  }
+  if (!range.max || *range.max > hi) {
+    range.max = hi;
+    range.max_exclusive = false;
+  }
+  return range;
+}
+
 template <class T, class... Args>
 Data make_data(Args&&... args) {
   return Data(std::in_place_type<T>, std::forward<Args>(args)...);
@@ -395,12 +413,12 @@ Schema& Schema::boolean(std::string path, Required, std::string doc) {
 }
 
 Schema& Schema::integer(std::string path, long def, std::string doc, Range range) {
-  add_key(*data_, key_decl(std::move(path), KeyType::Int, std::move(doc), make_data<long>(def), range));
+  add_key(*data_, key_decl(std::move(path), KeyType::Int, std::move(doc), make_data<long>(def), petsc_int_range(range)));
   return *this;
 }
 
 Schema& Schema::integer(std::string path, Required, std::string doc, Range range) {
-  add_key(*data_, key_decl(std::move(path), KeyType::Int, std::move(doc), std::nullopt, range));
+  add_key(*data_, key_decl(std::move(path), KeyType::Int, std::move(doc), std::nullopt, petsc_int_range(range)));
   return *this;
 }
 
@@ -449,12 +467,12 @@ Schema& Schema::real_list(std::string path, Required, std::string doc, Length le
 
 Schema& Schema::integer_list(std::string path, std::vector<long> def, std::string doc, Length length, Range each) {
   add_key(*data_, key_decl(std::move(path), KeyType::IntList, std::move(doc),
-                           make_data<std::vector<long>>(std::move(def)), each, length));
+                           make_data<std::vector<long>>(std::move(def)), petsc_int_range(each), length));
   return *this;
 }
 
 Schema& Schema::integer_list(std::string path, Required, std::string doc, Length length, Range each) {
-  add_key(*data_, key_decl(std::move(path), KeyType::IntList, std::move(doc), std::nullopt, each, length));
+  add_key(*data_, key_decl(std::move(path), KeyType::IntList, std::move(doc), std::nullopt, petsc_int_range(each), length));
   return *this;
 }
 
@@ -482,6 +500,12 @@ Schema& Schema::section(std::string path, std::string doc) {
     }
   data_->section_docs.emplace_back(std::move(path), std::move(doc));
   return *this;
+}
+
+std::vector<std::string> Schema::keys() const {
+  std::vector<std::string> paths;
+  for (const auto& key : data_->keys) paths.push_back(key.path);
+  return paths;
 }
 
 Schema& Schema::merge(const Schema& other) {
@@ -581,7 +605,9 @@ void append_tables(std::string& out, const SchemaData& schema, const std::string
     out += "| Key | Type | Default | Allowed | Description |\n";
     out += "|---|---|---|---|---|\n";
     for (const KeyDecl* key : groups[section]) {
-      const std::string def = key->def ? "`" + value_text(*key->def, key->type) + "`" : "*required*";
+      // Built by appends: GCC 12 warns (-Wrestrict, a false positive) on "`" + std::string&&.
+      std::string def = "*required*";
+      if (key->def) def.assign("`").append(value_text(*key->def, key->type)).append("`");
       out += "| `" + prefix + key->path + "` | " + type_name(key->type) + " | " + table_cell(def) + " | " +
              table_cell(allowed_text(*key)) + " | " + table_cell(key->doc) + " |\n";
     }
@@ -618,7 +644,8 @@ struct Origin {
 };
 
 [[noreturn]] void fail_at(const std::string& location, const std::string& name, const std::string& what) {
-  throw ConfigError(location + ": " + name + ": " + what);
+  // Key names come from the user too (an unknown key): shortened like values.
+  throw ConfigError(location + ": " + abbreviate(name) + ": " + what);
 }
 
 std::string trim(std::string_view text) {
@@ -651,7 +678,7 @@ std::string expected_text(const KeyDecl& key) {
 std::string given_text(const YAML::Node& node) {
   if (node.IsMap()) return "a map";
   if (node.IsSequence()) return "a list";
-  if (node.IsScalar()) return "'" + node.Scalar() + "'";
+  if (node.IsScalar()) return "'" + abbreviate(node.Scalar()) + "'";
   return "nothing";
 }
 
@@ -715,7 +742,7 @@ bool read_bool(const YAML::Node& value, const std::string& name, const std::stri
   const std::string text = scalar_text(value, name, location, "true or false");
   if (text == "true") return true;
   if (text == "false") return false;
-  fail_at(location, name, "'" + text + "' is not a boolean; expected true or false");
+  fail_at(location, name, "'" + abbreviate(text) + "' is not a boolean; expected true or false");
 }
 
 long read_integer(const YAML::Node& value, const std::string& name, const std::string& location,
@@ -724,10 +751,10 @@ long read_integer(const YAML::Node& value, const std::string& name, const std::s
   const std::string text = scalar_text(value, name, location, expected);
   bool too_large = false;
   const auto parsed = parse_integer(text, too_large);
-  if (too_large) fail_at(location, name, "'" + text + "' is too large for an integer; expected " + expected);
-  if (!parsed) fail_at(location, name, "'" + text + "' is not an integer; expected " + expected);
+  if (too_large) fail_at(location, name, "'" + abbreviate(text) + "' is too large for an integer; expected " + expected);
+  if (!parsed) fail_at(location, name, "'" + abbreviate(text) + "' is not an integer; expected " + expected);
   if (!range.contains(static_cast<double>(*parsed)))
-    fail_at(location, name, text + " is out of range; expected " + range.describe());
+    fail_at(location, name, abbreviate(text) + " is out of range; expected " + range.describe());
   return *parsed;
 }
 
@@ -736,11 +763,11 @@ double read_real(const YAML::Node& value, const std::string& name, const std::st
   const std::string text = scalar_text(value, name, location, expected);
   double parsed = 0;
   switch (parse_real(text, parsed)) {
-    case RealParse::NotANumber: fail_at(location, name, "'" + text + "' is not a real number; expected " + expected);
-    case RealParse::NotFinite: fail_at(location, name, "'" + text + "' is not finite; expected a finite real number");
+    case RealParse::NotANumber: fail_at(location, name, "'" + abbreviate(text) + "' is not a real number; expected " + expected);
+    case RealParse::NotFinite: fail_at(location, name, "'" + abbreviate(text) + "' is not finite; expected a finite real number");
     case RealParse::Ok: break;
   }
-  if (!range.contains(parsed)) fail_at(location, name, text + " is out of range; expected " + range.describe());
+  if (!range.contains(parsed)) fail_at(location, name, abbreviate(text) + " is out of range; expected " + range.describe());
   return parsed;
 }
 
@@ -806,17 +833,17 @@ class Reader {
     const auto equals = assignment.find('=');
     const std::string path = trim(assignment.substr(0, std::min(equals, assignment.size())));
     if (equals == std::string::npos || path.empty())
-      throw ConfigError("--set " + assignment + ": expected dotted.key=value");
+      throw ConfigError("--set " + abbreviate(assignment) + ": expected dotted.key=value");
     const std::string value_text = assignment.substr(equals + 1);
-    const Origin origin{data_.source, path};
-    const std::string location = "--set " + path;
+    const Origin origin{data_.source, abbreviate(path)};
+    const std::string location = "--set " + abbreviate(path);
     if (path.find_first_of("[]") != std::string::npos)
       fail_at(location, path, "cannot set a key inside a list; expected the whole list, as in --set obstacles=[{...}]");
     YAML::Node value;
     try {
       value = YAML::Load(value_text);
     } catch (const YAML::Exception& e) {
-      fail_at(location, path, "malformed value '" + value_text + "': " + e.msg + "; expected a YAML value");
+      fail_at(location, path, "malformed value '" + abbreviate(value_text) + "': " + e.msg + "; expected a YAML value");
     }
     if (const KeyDecl* key = schema().find(path)) return store(*key, value, location, origin);
     if (schema().is_section(path)) return read_section(value, path, location, origin);
@@ -897,7 +924,7 @@ class Reader {
         std::string text = scalar_text(value, name, location, expected_text(key));
         if (!key.choices.empty() && std::find(key.choices.begin(), key.choices.end(), text) == key.choices.end())
           fail_at(location, name,
-                  "'" + text + "' is not an allowed choice; expected one of: " + join(key.choices, ", "));
+                  "'" + abbreviate(text) + "' is not an allowed choice; expected one of: " + join(key.choices, ", "));
         return Data(std::in_place_type<std::string>, std::move(text));
       }
       case KeyType::Expression: {
@@ -1080,6 +1107,24 @@ bool Config::is_set(std::string_view path) const {
   if (auto entry = map_entry(*data_, path)) return entry->first->entry_where.count(entry->second) > 0;
   data_->declared(path);  // throws: not declared
   return false;
+}
+
+bool Config::is_default(std::string_view path) const {
+  const KeyDecl& key = data_->declared(path);
+  if (!key.def) return false;
+  const Data& value = data_->values.find(path)->second.data;
+  // Lists of maps have no equality (Config has none): only an empty one equals its empty default.
+  if (key.type == KeyType::List)
+    return std::get<std::vector<Config>>(value).empty() && std::get<std::vector<Config>>(*key.def).empty();
+  return std::visit(
+      [&](const auto& v) {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, std::vector<Config>>)
+          return false;
+        else
+          return v == std::get<T>(*key.def);
+      },
+      value);
 }
 
 std::string Config::where(std::string_view path) const {

@@ -60,6 +60,8 @@ struct Length {
 
 /// Declares every key a config may hold: dotted path, type, default, one-line doc, constraints.
 /// A key declared with `required` instead of a default must be given. Builder calls chain like a table.
+/// Integer keys (and each entry of an integer list) are always bounded to what a PetscInt holds
+/// (PETSC_MIN_INT..PETSC_MAX_INT): a declared range is narrowed to that, an open side gets that bound.
 /// Declaration mistakes (duplicate path, default outside its range) throw fluxion::Error.
 class Schema {
  public:
@@ -94,6 +96,8 @@ class Schema {
   Schema& list(std::string path, Schema element, std::string doc, Length length = {});
   /// Documents a map that groups keys; sections also arise from dotted paths without this.
   Schema& section(std::string path, std::string doc);
+  /// The dotted paths of the declared keys, in declaration order.
+  std::vector<std::string> keys() const;
   /// Adds every declaration of `other` (an app's schema onto the common one).
   Schema& merge(const Schema& other);
 
@@ -106,7 +110,8 @@ class Schema {
 };
 
 /// Validated configuration values; every user error is a ConfigError of one line
-/// "<file>:<line>: <dotted.key>: <what was wrong>; expected <what>".
+/// "<file>:<line>: <dotted.key>: <what was wrong>; expected <what>", which quotes values (and key
+/// names) the user wrote shortened by abbreviate() (expression.hpp), so a 100 kB value stays one short line.
 /// Reading an undeclared path, or a key as the wrong type, is a programming error (fluxion::Error).
 /// Copies are cheap and share the immutable values.
 class Config {
@@ -140,6 +145,8 @@ class Config {
   /// True when the key was given in the file or by an override, false when defaulted.
   /// For a section: whether any key inside it was given.
   bool is_set(std::string_view path) const;
+  /// True when the key holds its declared default (also when it was given with that value).
+  bool is_default(std::string_view path) const;
   /// "cfg.yaml:12" for a value from the file, "--set solver.rtol" for an override, "default" otherwise.
   /// Also takes a string_map entry ("petsc.pc_type").
   std::string where(std::string_view path) const;

@@ -76,6 +76,11 @@ RowMaker make_rows(const StencilOperator& op, const double* inv, const std::arra
 
 }  // namespace
 
+SorOrdering ordering_for(SorOrdering ordering, const Grid& grid) {
+  if (ordering != SorOrdering::Auto) return ordering;
+  return grid.ranks() > 1 ? SorOrdering::RedBlack : SorOrdering::Lexicographic;
+}
+
 SorSweeper::SorSweeper(const StencilOperator& op) : op_(&op), dim_(op.grid().dim()) {
   const Grid& g = op.grid();
   const IndexBox& o = g.owned();
@@ -250,6 +255,7 @@ void SorSweeper::red_black(const double* b, double omega, int colour) {
 
 void SorSweeper::relax(Vec b, double omega, SorOrdering ordering, SweepDirection direction, int count) {
   check_omega(omega);
+  ordering = ordering_for(ordering, op_->grid());
   ReadArray ba(b, op_->grid().owned().size());
   for (int s = 0; s < count; ++s) {
     if (ordering == SorOrdering::Lexicographic) {

@@ -25,7 +25,12 @@ class StencilOperator;
 ///    ranks (to the last bit on the machines we tried; the tests allow round-off). With an odd
 ///    cell count on a periodic axis the two cells that meet across the wrap share a colour and
 ///    see each other's value from before the colour (still the same on any number of ranks).
-enum class SorOrdering { Lexicographic, RedBlack };
+///  - Auto: Lexicographic on one rank, RedBlack on several (ordering_for() resolves it), so that a
+///    parallel run never does processor-block SOR unless asked to.
+enum class SorOrdering { Lexicographic, RedBlack, Auto };
+
+/// The ordering a sweep on `grid` uses for `ordering` (resolves Auto by the number of ranks).
+SorOrdering ordering_for(SorOrdering ordering, const Grid& grid);
 
 /// Forward visits the cells in the ordering's order, Backward in reverse (red-black: colour 1
 /// first, then colour 0), Symmetric is Forward then Backward (one SSOR step). A symmetric

@@ -77,7 +77,13 @@ SorSolver::SorSolver(SorSolverSettings settings) : settings_(settings) {
 }
 
 std::string SorSolver::name() const {
-  return settings_.ordering == SorOrdering::Lexicographic ? "sor lexicographic" : "sor red-black";
+  const SorOrdering ordering = op_ ? ordering_for(settings_.ordering, op_->grid()) : settings_.ordering;
+  switch (ordering) {
+    case SorOrdering::Lexicographic: return "sor lexicographic";
+    case SorOrdering::RedBlack: return "sor red-black";
+    case SorOrdering::Auto: break;
+  }
+  return "sor auto";
 }
 
 void SorSolver::set_omega(double omega) {
@@ -210,18 +216,29 @@ SolveReport SsorCgSolver::solve(const Field& b, Field& x) {
         report.reason = "residual is NaN or infinite";
         break;
       }
+      bool restart = false;
       if (rn <= target) {
-        // The recurrence may drift from b - A x: confirm, and go on from the true residual if not met.
+        // The recurrence may drift from b - A x: confirm, and go on from the true residual if not met,
+        // restarting CG there (the old direction belongs to the drifted residual: keeping it let a
+        // solve whose target lay at round-off level grow without bound).
         rn = true_residual(r);
         if (rn <= target) {
           report.converged = true;
           report.reason = "relative residual below rtol";
           break;
         }
+        restart = true;
+      }
+      if (rn > kDivergence * report.initial_residual) {
+        report.reason = "residual grew past 1e5 x the initial one (diverged)";
+        break;
       }
       precondition();
       const double rz_next = dot(r, z);
-      FLUXION_PETSC_CHECK(VecAYPX(p, rz_next / rz, z));
+      if (restart)
+        FLUXION_PETSC_CHECK(VecCopy(z, p));
+      else
+        FLUXION_PETSC_CHECK(VecAYPX(p, rz_next / rz, z));
       rz = rz_next;
     }
     if (!report.converged && report.reason.empty()) report.reason = cap_reason(settings_.max_iterations);

@@ -15,7 +15,7 @@ namespace fluxion {
 /// ||b - A x|| / ||b - A x0|| <= rtol (||b|| when x0 = 0); hitting max_iterations is reported as
 /// non-convergence ("iteration cap N reached", iterations = N).
 struct SorSolverSettings {
-  SorOrdering ordering = SorOrdering::Lexicographic;
+  SorOrdering ordering = SorOrdering::Auto;  // red-black on several ranks, lexicographic on one
   double omega = 1.5;        // in (0, 2); set_omega() changes it between solves
   double rtol = 1e-8;
   int max_iterations = 10000;
@@ -23,13 +23,15 @@ struct SorSolverSettings {
 };
 
 /// Standalone SOR: x <- x + M^-1 (b - A x), M = D / omega + L, one forward sweep per iteration
-/// (lexicographic: block-Jacobi SOR across ranks, see SorOrdering; red-black: rank-independent).
+/// (lexicographic: block-Jacobi SOR across ranks, see SorOrdering; red-black: rank-independent;
+/// auto, the default: red-black on several ranks).
 /// The reported iteration count is the number of sweeps done when the test first passed.
 class SorSolver final : public RelaxationSolver {
  public:
   explicit SorSolver(SorSolverSettings settings = {});
 
-  std::string name() const override;  // "sor lexicographic" or "sor red-black"
+  /// "sor lexicographic" or "sor red-black" (Auto: "sor auto" until set_operator() resolves it).
+  std::string name() const override;
   void set_operator(const StencilOperator& op) override;
   [[nodiscard]] SolveReport solve(const Field& b, Field& x) override;
 
