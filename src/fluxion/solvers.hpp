@@ -1,5 +1,6 @@
-// Umbrella header of fluxion::solvers: every installed header of the core, io, linalg, pde and
-// tune layers (link fluxion::solvers or fluxion::fluxion). Internal headers are not included.
+// Umbrella header of fluxion::solvers: every installed header of the core, io, linalg, pde, tune
+// and setup layers (link fluxion::solvers or fluxion::fluxion), except the SOR kernels that sor.cpp
+// instantiates (tests/embed checks that no other installed header is missing here).
 #pragma once
 
 #include "fluxion/core/boundary.hpp"
@@ -24,6 +25,8 @@
 #include "fluxion/linalg/stencil_operator.hpp"
 #include "fluxion/pde/heat.hpp"
 #include "fluxion/pde/poisson.hpp"
+#include "fluxion/setup/domain_setup.hpp"
+#include "fluxion/setup/solver_setup.hpp"
 #include "fluxion/tune/chebcb.hpp"
 #include "fluxion/tune/hdf5_state.hpp"
 #include "fluxion/tune/learner.hpp"
