@@ -11,6 +11,7 @@
 # Usage: bench/heat_sequence.sh [OUTDIR]
 #   env: FLUXION=build/release/apps/fluxion/fluxion STEPS=5000 JOBS=2 GRIDS="25 50 100 200"
 #        NICE=0 (nice level of the runs: iteration counts do not depend on it, times do)
+#        POLICIES="fixed_1.90 chebcb ..." runs only these policies, in this order (default: all)
 # then:  /usr/bin/python3 bench/heat_sequence.py OUTDIR bench/results/heat_sequence_<date>.md docs/img
 # A run whose summary.json exists is skipped, so an interrupted sweep continues where it stopped.
 set -euo pipefail
@@ -65,6 +66,11 @@ awk '/^  omega:/{skip=1; next} skip && /^    /{next} {skip=0; print}' apps/confi
 lscpu > "$OUT/lscpu.txt"
 [ -f "$OUT/date.txt" ] || { date -Is > "$OUT/date.txt"; uptime > "$OUT/uptime_start.txt"; }
 git describe --always --dirty > "$OUT/git.txt" 2>/dev/null || true
-echo "$(date -Is): bench/heat_sequence.sh $OUT (FLUXION=$FLUXION STEPS=$STEPS JOBS=$JOBS GRIDS=\"$GRIDS\" NICE=$NICE)" >> "$OUT/command.txt"
-jobs_list | xargs -P "$JOBS" -L 1 bash -c 'run_one "$@"' _
+echo "$(date -Is): bench/heat_sequence.sh $OUT (FLUXION=$FLUXION STEPS=$STEPS JOBS=$JOBS GRIDS=\"$GRIDS\" NICE=$NICE${POLICIES:+ POLICIES=\"$POLICIES\"})" >> "$OUT/command.txt"
+selected() {  # jobs_list, or only the POLICIES in their order
+  if [ -z "${POLICIES:-}" ]; then jobs_list; return; fi
+  local all; all=$(jobs_list)
+  for n in $GRIDS; do for p in $POLICIES; do awk -v n="$n" -v p="$p" '$1 == n && $2 == p' <<<"$all"; done; done
+}
+selected | xargs -P "$JOBS" -L 1 bash -c 'run_one "$@"' _
 uptime > "$OUT/uptime_end.txt"
