@@ -5,6 +5,8 @@
 
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
+  // Listing the tests (at build time, for ctest) needs neither PETSc nor MPI: skip their start.
+  if (GTEST_FLAG_GET(list_tests)) return RUN_ALL_TESTS();
   fluxion::PetscSession petsc(&argc, &argv);
   return RUN_ALL_TESTS();
 }
