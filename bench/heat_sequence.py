@@ -311,7 +311,7 @@ def main():
     lines += ["- date (start of the runs): %s" % date,
               "- machine (lscpu): %s, %s CPUs; Debian 12 VM shared with other engineers (load per run "
               "below)" % (cpu.get("Model name"), cpu.get("CPU(s)")),
-              "- source tree: `%s` (git describe at the start of the runs)" % rd("git.txt"),
+              "- source tree: `%s` (git describe of the checkout when the sweep last started; the FLUXION binary may be older)" % rd("git.txt"),
               "- load at start: `%s`" % rd("uptime_start.txt"),
               "- load at end: `%s`" % rd("uptime_end.txt"),
               "- command (a sweep continued after an interruption lists each start): %s; then "
