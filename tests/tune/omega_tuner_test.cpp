@@ -29,7 +29,7 @@ std::vector<SolveReport> run(OmegaTuner& tuner, test::ShiftedLaplacianSequence& 
 
 TEST(OmegaTuner, ChoosesFromTheGridAndFeedsBackIterationCounts) {
   OmegaTuner tuner(std::make_unique<SorSolver>(), std::make_unique<TsallisInf>(20, 7), kGrid);
-  EXPECT_EQ(tuner.name(), "tsallis_inf(sor lexicographic)");
+  EXPECT_EQ(tuner.name(), "tsallis_inf(sor auto)");
   test::ShiftedLaplacianSequence seq(1);
   const auto reports = run(tuner, seq, 40);
 
@@ -45,7 +45,7 @@ TEST(OmegaTuner, ChoosesFromTheGridAndFeedsBackIterationCounts) {
     EXPECT_EQ(h.context, shifts.shift());
     EXPECT_EQ(h.omega, kGrid[h.arm]);
     EXPECT_EQ(r.omega, h.omega);
-    EXPECT_EQ(r.solver, "tsallis_inf(sor lexicographic)");
+    EXPECT_EQ(r.solver, "tsallis_inf(sor auto)");
     ASSERT_TRUE(r.converged) << r.summary();
     EXPECT_TRUE(h.converged);
     EXPECT_EQ(h.iterations, r.iterations);

@@ -76,15 +76,20 @@ SorSolver::SorSolver(SorSolverSettings settings) : settings_(settings) {
   if (settings_.max_iterations < 1) throw Error("SorSolver: max_iterations must be >= 1");
 }
 
-std::string SorSolver::name() const {
-  const SorOrdering ordering = op_ ? ordering_for(settings_.ordering, op_->grid()) : settings_.ordering;
+namespace {
+const char* ordering_name(SorOrdering ordering) {
   switch (ordering) {
-    case SorOrdering::Lexicographic: return "sor lexicographic";
-    case SorOrdering::RedBlack: return "sor red-black";
+    case SorOrdering::Lexicographic: return "lexicographic";
+    case SorOrdering::RedBlack: return "red-black";
     case SorOrdering::Auto: break;
   }
-  return "sor auto";
+  return "auto";
 }
+}  // namespace
+
+// The configured ordering, so that the name does not change when set_operator() resolves Auto:
+// a tuner's state file records it and must reload before any operator exists.
+std::string SorSolver::name() const { return std::string("sor ") + ordering_name(settings_.ordering); }
 
 void SorSolver::set_omega(double omega) {
   check_omega("SorSolver", omega);
@@ -101,6 +106,8 @@ SolveReport SorSolver::solve(const Field& b, Field& x) {
   const auto start = std::chrono::steady_clock::now();
   SolveReport report;
   report.solver = name();
+  if (settings_.ordering == SorOrdering::Auto)
+    report.solver += std::string(" (") + ordering_name(ordering_for(SorOrdering::Auto, op_->grid())) + ")";
   report.omega = settings_.omega;
 
   Vec rhs = b.vec();

@@ -30,7 +30,9 @@ class SorSolver final : public RelaxationSolver {
  public:
   explicit SorSolver(SorSolverSettings settings = {});
 
-  /// "sor lexicographic" or "sor red-black" (Auto: "sor auto" until set_operator() resolves it).
+  /// "sor lexicographic", "sor red-black" or "sor auto": the configured ordering, stable across
+  /// set_operator() (a tuner's state records it). Reports of an Auto solver name the ordering the
+  /// operator's grid resolved it to: "sor auto (red-black)".
   std::string name() const override;
   void set_operator(const StencilOperator& op) override;
   [[nodiscard]] SolveReport solve(const Field& b, Field& x) override;
