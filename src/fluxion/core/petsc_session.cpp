@@ -73,8 +73,11 @@ std::vector<std::pair<std::string, std::string>> unused_petsc_options() {
   char **names = nullptr, **values = nullptr;
   FLUXION_PETSC_CHECK(PetscOptionsLeftGet(nullptr, &count, &names, &values));
   std::vector<std::pair<std::string, std::string>> unused;
-  for (PetscInt n = 0; n < count; ++n)
-    unused.emplace_back("-" + std::string(names[n]), values[n] ? values[n] : "");
+  for (PetscInt n = 0; n < count; ++n) {
+    std::string name = "-";
+    name += names[n];  // not "-" + std::string(...): GCC 12's -Wrestrict false positive
+    unused.emplace_back(std::move(name), values[n] ? values[n] : "");
+  }
   PetscOptionsLeftRestore(nullptr, &count, &names, &values);
   return unused;
 }
