@@ -19,6 +19,10 @@ namespace fluxion::apps {
 
 namespace {
 
+// Every step keeps its report in memory and a line of per-step arrays in summary.json (~200 bytes
+// each, ~2 GB at this bound), so a step count beyond it is a typo rather than a plan.
+constexpr double kMaxSteps = 1e7;
+
 Schema heat_schema() {
   Schema s;
   declare_grid(s, {64, 64}, {0.0, 0.0}, {1.0, 1.0});
@@ -31,7 +35,7 @@ Schema heat_schema() {
       .expression("problem.initial", "0", "Initial condition u(x, y, z) at time.start");
   s.section("time", "Time stepping")
       .real("time.dt", 1e-3, "Time step", Range::greater_than(0))
-      .integer("time.steps", 100, "Number of steps", Range::at_least(1))
+      .integer("time.steps", 100, "Number of steps", Range::between(1, kMaxSteps))
       .real("time.start", 0.0, "Start time t0")
       .string("time.scheme", "crank_nicolson",
               "crank_nicolson (theta = 1/2, second order) or backward_euler (theta = 1, first order, damps "
@@ -121,7 +125,6 @@ class HeatApp {
                                   format_number("%g", spec_.dt) + ", " + std::to_string(steps_) + " steps; solver " +
                                   solver_.solver->name() + " ...");
     Progress progress(context_.comm, "steps", steps_);
-    reports_.reserve(steps_);
     for (long n = 1; n <= steps_; ++n) {
       try {
         reports_.push_back(problem_->step(*solver_.solver));

@@ -109,13 +109,18 @@ class BadInput(unittest.TestCase):
     def test_grid_petsc_cannot_index(self):
         self.fail_with("cube.yaml", POISSON.replace("[16, 16]", "[100000, 100000, 100000]")
                        .replace("[0, 0]", "[0, 0, 0]").replace("[1, 1]", "[1, 1, 1]"),
-                       "grid.cells: [100000, 100000, 100000] is 1000000000000000 cells",
+                       "cube.yaml:2: grid.cells: [100000, 100000, 100000] is 1000000000000000 cells",
                        "PETSc here indexes at most 2147483647")
 
     def test_grid_memory_cannot_hold(self):
         line, _ = self.fail_with("plane.yaml", POISSON.replace("[16, 16]", "[40000, 40000]"),
-                                 "grid.cells: [40000, 40000] needs about 894 GiB; this machine has ")
+                                 "plane.yaml:2: grid.cells: [40000, 40000] needs about 894 GiB; this machine has ")
         self.assertTrue(line.endswith("GiB available"), line)
+
+    def test_heat_step_count_beyond_the_bound(self):
+        # 2e9 steps once reserved a 2e9-report vector up front (std::bad_alloc): now a config error
+        self.fail_with("steps.yaml", HEAT.replace("K", "1").replace("SOURCE", "0").replace("steps: 5", "steps: 2000000000"),
+                       "steps.yaml:6: time.steps", "2000000000", "out of range")
 
     # ---- item 12: coefficients, compatibility, NaN errors ----
 

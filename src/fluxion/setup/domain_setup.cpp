@@ -102,7 +102,14 @@ std::shared_ptr<const Grid> make_grid(const Config& c, MPI_Comm comm, const Boun
                                ") must be greater than grid.lower's (" + std::to_string(lower[a]) + ")");
   }
   spec.periodic = bc.periodic_axes();
-  return std::make_shared<const Grid>(comm, spec);
+  try {
+    return std::make_shared<const Grid>(comm, spec);
+  } catch (const ConfigError& e) {  // too many cells for PetscInt or for memory: say where they came from
+    std::string_view message = e.what();
+    constexpr std::string_view prefix = "grid.cells: ";
+    if (message.starts_with(prefix)) message.remove_prefix(prefix.size());
+    c.fail("grid.cells", message);
+  }
 }
 
 Domain make_domain(const Config& c, MPI_Comm comm, const std::filesystem::path& config_dir) {
