@@ -100,17 +100,49 @@ Grid::Grid(MPI_Comm comm, const GridSpec& spec) : spec_(spec), comm_(comm) {
   }
   if (spec_.dim == 2) spacing_[2] = 1.0;
   check_size(comm_, spec_);
+  create(nullptr);
+}
+
+Grid::Grid(MPI_Comm comm, const GridSpec& spec, const Ownership& ownership) : spec_(spec), comm_(comm) {
+  if (spec.dim != 2 && spec.dim != 3) throw Error("Grid: dimension must be 2 or 3, got " + std::to_string(spec.dim));
+  if (spec.dim == 2) {
+    spec_.cells[2] = 1;
+    spec_.periodic[2] = false;
+  }
+  spec_.bytes_per_cell = 0.0;
+  for (int a = 0; a < spec_.dim; ++a) {
+    PetscInt sum = 0;
+    for (PetscInt n : ownership[a]) {
+      if (n < 1) throw Error("Grid: every rank must own at least one cell per axis");
+      sum += n;
+    }
+    if (sum != spec_.cells[a]) throw Error("Grid: the ownership ranges do not add up to the cell count");
+    if (!(spec_.upper[a] > spec_.lower[a])) throw Error("Grid: upper must be greater than lower on every axis");
+    spacing_[a] = (spec_.upper[a] - spec_.lower[a]) / static_cast<double>(spec_.cells[a]);
+  }
+  if (spec_.dim == 2) spacing_[2] = 1.0;
+  create(&ownership);
+}
+
+void Grid::create(const Ownership* ownership) {
   MPI_Comm_rank(comm_, &rank_);
   MPI_Comm_size(comm_, &size_);
+  std::array<PetscInt, 3> procs = {PETSC_DECIDE, PETSC_DECIDE, PETSC_DECIDE};
+  std::array<const PetscInt*, 3> ranges = {nullptr, nullptr, nullptr};
+  if (ownership)
+    for (int a = 0; a < spec_.dim; ++a) {
+      procs[a] = static_cast<PetscInt>((*ownership)[a].size());
+      ranges[a] = (*ownership)[a].data();
+    }
   if (spec_.dim == 2) {
     FLUXION_PETSC_CHECK(DMDACreate2d(comm_, boundary_type(spec_.periodic[0]), boundary_type(spec_.periodic[1]),
-                                     DMDA_STENCIL_STAR, spec_.cells[0], spec_.cells[1], PETSC_DECIDE, PETSC_DECIDE,
-                                     1, 1, nullptr, nullptr, &dm_));
+                                     DMDA_STENCIL_STAR, spec_.cells[0], spec_.cells[1], procs[0], procs[1],
+                                     1, 1, ranges[0], ranges[1], &dm_));
   } else {
     FLUXION_PETSC_CHECK(DMDACreate3d(comm_, boundary_type(spec_.periodic[0]), boundary_type(spec_.periodic[1]),
                                      boundary_type(spec_.periodic[2]), DMDA_STENCIL_STAR, spec_.cells[0],
-                                     spec_.cells[1], spec_.cells[2], PETSC_DECIDE, PETSC_DECIDE, PETSC_DECIDE, 1, 1,
-                                     nullptr, nullptr, nullptr, &dm_));
+                                     spec_.cells[1], spec_.cells[2], procs[0], procs[1], procs[2], 1, 1,
+                                     ranges[0], ranges[1], ranges[2], &dm_));
   }
   // Cell-centred data: coarsening halves the cell count and interpolation is Q0-compatible,
   // which is what geometric multigrid on this DMDA needs.
@@ -125,6 +157,52 @@ Grid::Grid(MPI_Comm comm, const GridSpec& spec) : spec_(spec), comm_(comm) {
   FLUXION_PETSC_CHECK(DMDAGetGhostCorners(dm_, &xs, &ys, &zs, &xm, &ym, &zm));
   ghosted_.begin = {xs, ys, zs};
   ghosted_.end = {xs + xm, ys + ym, zs + zm};
+}
+
+Grid::Ownership Grid::ownership() const {
+  PetscInt procs[3] = {1, 1, 1};
+  FLUXION_PETSC_CHECK(DMDAGetInfo(dm_, nullptr, nullptr, nullptr, nullptr, &procs[0], &procs[1], &procs[2], nullptr,
+                                  nullptr, nullptr, nullptr, nullptr, nullptr));
+  const PetscInt* ranges[3] = {nullptr, nullptr, nullptr};
+  FLUXION_PETSC_CHECK(DMDAGetOwnershipRanges(dm_, &ranges[0], &ranges[1], spec_.dim == 3 ? &ranges[2] : nullptr));
+  Ownership o;
+  for (int a = 0; a < spec_.dim; ++a) o[a].assign(ranges[a], ranges[a] + procs[a]);
+  return o;
+}
+
+namespace {
+// The coarse counts per process for fine counts per process: [ceil(b/2), ceil(e/2)) of [b, e).
+std::vector<PetscInt> coarse_ranges(const std::vector<PetscInt>& fine) {
+  std::vector<PetscInt> coarse;
+  PetscInt begin = 0;
+  for (PetscInt n : fine) {
+    const PetscInt end = begin + n;
+    coarse.push_back((end + 1) / 2 - (begin + 1) / 2);
+    begin = end;
+  }
+  return coarse;
+}
+}  // namespace
+
+bool Grid::can_coarsen(PetscInt min_per_rank) const {
+  const Ownership o = ownership();
+  for (int a = 0; a < spec_.dim; ++a) {
+    if (spec_.cells[a] % 2 != 0) return false;
+    for (PetscInt n : coarse_ranges(o[a]))
+      if (n < min_per_rank) return false;
+  }
+  return true;
+}
+
+std::shared_ptr<const Grid> Grid::coarsen() const {
+  if (!can_coarsen(1)) throw Error("Grid::coarsen: " + describe() + " cannot be halved on every axis");
+  Ownership o = ownership();
+  GridSpec coarse = spec_;
+  for (int a = 0; a < spec_.dim; ++a) {
+    coarse.cells[a] /= 2;
+    o[a] = coarse_ranges(o[a]);
+  }
+  return std::make_shared<const Grid>(comm_, coarse, o);
 }
 
 Grid::~Grid() {

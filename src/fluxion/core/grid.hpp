@@ -6,7 +6,9 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
+#include <vector>
 
 namespace fluxion {
 
@@ -54,6 +56,11 @@ struct IndexBox {
 class Grid {
  public:
   Grid(MPI_Comm comm, const GridSpec& spec);
+  /// Cells per rank along each axis of the process grid (as DMDAGetOwnershipRanges gives them).
+  using Ownership = std::array<std::vector<PetscInt>, 3>;
+  /// A grid with this exact partition (ownership[a] has one entry per process along axis a, each
+  /// >= 1, summing to spec.cells[a]); no memory check (spec.bytes_per_cell is ignored).
+  Grid(MPI_Comm comm, const GridSpec& spec, const Ownership& ownership);
   ~Grid();
   Grid(const Grid&) = delete;
   Grid& operator=(const Grid&) = delete;
@@ -83,7 +90,20 @@ class Grid {
 
   std::string describe() const;  // "128 x 64 cells on [0, 1] x [0, 0.5], 2 ranks"
 
+  /// This rank's cells per process along each axis.
+  Ownership ownership() const;
+  /// Whether coarsen() can make a grid of half the cells on every axis: every axis has an even
+  /// number of cells and every rank keeps at least `min_per_rank` coarse cells per axis.
+  bool can_coarsen(PetscInt min_per_rank = 2) const;
+  /// The grid of half the cells on every axis, same box and periodicity, partitioned so that the
+  /// children 2I, 2I+1 of a coarse cell I owned by a rank are owned by it or lie in its ghost
+  /// layer: a rank owns the coarse cells [ceil(b / 2), ceil(e / 2)) of its fine cells [b, e).
+  /// Collective; throws fluxion::Error unless can_coarsen(1).
+  std::shared_ptr<const Grid> coarsen() const;
+
  private:
+  void create(const Ownership* ownership);
+
   GridSpec spec_;
   std::array<double, 3> spacing_{1.0, 1.0, 1.0};
   MPI_Comm comm_;

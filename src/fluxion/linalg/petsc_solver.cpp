@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "fluxion/core/error.hpp"
+#include "fluxion/linalg/multigrid.hpp"
 #include "fluxion/linalg/stencil_operator.hpp"
 
 namespace fluxion {
@@ -122,7 +123,9 @@ void PetscSolver::set_operator(const StencilOperator& op) {
   if (ksp_) KSPDestroy(&ksp_);
   FLUXION_PETSC_CHECK(KSPCreate(g.comm(), &ksp_));
   if (!settings_.prefix.empty()) FLUXION_PETSC_CHECK(KSPSetOptionsPrefix(ksp_, settings_.prefix.c_str()));
-  Mat A = settings_.matrix_free ? op.shell() : op.matrix();
+  register_multigrid_pc();  // before KSPSetFromOptions, so that -pc_type fluxion_mg is known
+  // fluxion_mg reads the stencil itself: no matrix is assembled for it.
+  Mat A = settings_.matrix_free || settings_.pc_type == "fluxion_mg" ? op.shell() : op.matrix();
   if (op.singular()) {
     Vec v = op.null_vector();
     MatNullSpace ns;

@@ -15,9 +15,10 @@ namespace fluxion {
 /// is applied last, with `prefix`, so `-ksp_type gmres` on the command line wins.
 struct PetscSolverSettings {
   std::string ksp_type = "cg";
-  /// "mg": geometric multigrid on the grid's DMDA (coarse grids by halving, Galerkin coarse
-  /// operators, so variable k and obstacles are handled); or any PETSc PC: "gamg", "hypre",
-  /// "sor", "icc", "jacobi", "none", ...
+  /// "mg": PETSc's geometric multigrid on the grid's DMDA (coarse grids by halving, Galerkin
+  /// coarse operators, so variable k and obstacles are handled); "fluxion_mg": fluxion's
+  /// matrix-free multigrid V-cycle (multigrid.hpp; the operator is then applied matrix-free too);
+  /// or any PETSc PC: "gamg", "hypre", "sor", "icc", "jacobi", "none", ...
   std::string pc_type = "mg";
   double rtol = 1e-8;       // on the unpreconditioned residual norm where the KSP allows it
   double atol = 1e-50;

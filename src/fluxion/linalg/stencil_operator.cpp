@@ -52,6 +52,54 @@ StencilOperator::StencilOperator(std::shared_ptr<const Grid> grid, const Field& 
   build_null_space();
 }
 
+StencilOperator::StencilOperator(std::shared_ptr<const Grid> grid, BoundaryConditions bc, StencilWeights weights)
+    : grid_(std::move(grid)), bc_(std::move(bc)) {
+  bc_.check_against(*grid_);
+  const IndexBox& o = grid_->owned();
+  if (weights.diagonal.size() != static_cast<std::size_t>(o.size()) || weights.solid.size() != weights.diagonal.size())
+    throw Error("StencilOperator: the diagonal and solid flags must cover the owned box");
+  for (int a = 0; a < grid_->dim(); ++a)
+    if (weights.faces[a].size() != static_cast<std::size_t>(face_box(a).size()))
+      throw Error("StencilOperator: the face weights must cover face_box(axis)");
+  diag_ = std::move(weights.diagonal);
+  faces_ = std::move(weights.faces);
+  is_solid_ = std::move(weights.solid);
+  singular_ = weights.singular;
+  build_null_space();
+}
+
+std::vector<double> StencilOperator::dirichlet_diagonal() const {
+  std::vector<double> d(diag_.size(), 0.0);
+  const IndexBox& o = grid_->owned();
+  for (const BoundaryFace& f : boundary_faces_) {
+    if (bc_[static_cast<Face>(f.direction)].type != BcType::Dirichlet) continue;
+    d[((f.cell[2] - o.begin[2]) * o.extent(1) + (f.cell[1] - o.begin[1])) * o.extent(0) + (f.cell[0] - o.begin[0])] +=
+        f.weight;
+  }
+  return d;
+}
+
+namespace {
+constexpr const char* kOperatorKey = "fluxion_stencil_operator";
+}
+
+void StencilOperator::attach_to(Mat A) const {
+  PetscContainer container;
+  FLUXION_PETSC_CHECK(PetscContainerCreate(grid_->comm(), &container));
+  FLUXION_PETSC_CHECK(PetscContainerSetPointer(container, const_cast<StencilOperator*>(this)));
+  FLUXION_PETSC_CHECK(PetscObjectCompose(reinterpret_cast<PetscObject>(A), kOperatorKey,
+                                         reinterpret_cast<PetscObject>(container)));
+  FLUXION_PETSC_CHECK(PetscContainerDestroy(&container));
+}
+
+const StencilOperator* StencilOperator::from_matrix(Mat A) {
+  PetscObject found = nullptr;
+  if (!A || PetscObjectQuery(reinterpret_cast<PetscObject>(A), kOperatorKey, &found) != 0 || !found) return nullptr;
+  void* pointer = nullptr;
+  if (PetscContainerGetPointer(reinterpret_cast<PetscContainer>(found), &pointer) != 0) return nullptr;
+  return static_cast<const StencilOperator*>(pointer);
+}
+
 StencilOperator::~StencilOperator() {
   if (matrix_) MatDestroy(&matrix_);
   if (shell_) MatDestroy(&shell_);
@@ -318,6 +366,7 @@ Mat StencilOperator::matrix() const {
   FLUXION_PETSC_CHECK(MatAssemblyEnd(matrix_, MAT_FINAL_ASSEMBLY));
   FLUXION_PETSC_CHECK(MatSetDM(matrix_, g.dm()));
   FLUXION_PETSC_CHECK(MatSetOption(matrix_, MAT_SYMMETRIC, PETSC_TRUE));
+  attach_to(matrix_);
   return matrix_;
 }
 
@@ -332,6 +381,7 @@ Mat StencilOperator::shell() const {
       MatShellSetOperation(shell_, MATOP_GET_DIAGONAL, reinterpret_cast<void (*)(void)>(shell_diagonal)));
   FLUXION_PETSC_CHECK(MatSetDM(shell_, g.dm()));
   FLUXION_PETSC_CHECK(MatSetOption(shell_, MAT_SYMMETRIC, PETSC_TRUE));
+  attach_to(shell_);
   return shell_;
 }
 

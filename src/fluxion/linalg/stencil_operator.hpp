@@ -14,6 +14,15 @@
 
 namespace fluxion {
 
+/// An operator given by its weights, in StencilOperator's storage layout (see diagonal_data() and
+/// face_data()): what multigrid's coarse levels are made of.
+struct StencilWeights {
+  std::vector<double> diagonal;             // owned box, x fastest
+  std::array<std::vector<double>, 3> faces; // face_box(axis) each (empty for z in 2D)
+  std::vector<unsigned char> solid;         // owned box: 1 for a solid cell (identity row)
+  bool singular = false;                    // the constant on the fluid cells is a null vector
+};
+
 /// Finite-volume discretisation of A u = -div(k grad u) + c u, divided by the cell volume:
 ///  - interior faces carry the harmonic mean of the two cells' k;
 ///  - a Dirichlet face puts the ghost value 2 g - u_P behind the face (a weight 2 k_b / h^2
@@ -31,6 +40,9 @@ class StencilOperator {
  public:
   StencilOperator(std::shared_ptr<const Grid> grid, const Field& k, const Field& c, BoundaryConditions bc,
                   std::shared_ptr<const SolidMask> solid = nullptr);
+  /// From weights computed elsewhere (multigrid's coarse operators): the boundary conditions only
+  /// say which faces are periodic and which are Dirichlet; the operator has no boundary terms.
+  StencilOperator(std::shared_ptr<const Grid> grid, BoundaryConditions bc, StencilWeights weights);
   ~StencilOperator();
   StencilOperator(const StencilOperator&) = delete;
   StencilOperator& operator=(const StencilOperator&) = delete;
@@ -74,6 +86,16 @@ class StencilOperator {
   const double* diagonal_data() const { return diag_.data(); }
   const double* face_data(int axis) const { return faces_[axis].data(); }
   IndexBox face_box(int axis) const;
+  /// 1 for a solid owned cell, in the diagonal's order.
+  const std::vector<unsigned char>& solid_flags() const { return is_solid_; }
+  /// The owned cell's weight on its Dirichlet domain faces (2 k_b / h^2 each, summed; 0 for
+  /// cells on no Dirichlet face), in the diagonal's order: the part of the diagonal that comes
+  /// from boundary conditions.
+  std::vector<double> dirichlet_diagonal() const;
+
+  /// The operator that made a PETSc Mat (matrix() or shell() of some StencilOperator), or null:
+  /// how a PETSc preconditioner handed only the Mat finds the stencil.
+  static const StencilOperator* from_matrix(Mat A);
 
  private:
   using Storage = std::vector<double>;
@@ -81,6 +103,7 @@ class StencilOperator {
   PetscInt face_index(int axis, PetscInt i, PetscInt j, PetscInt k) const;
   void compute_weights(const Field& k, const Field& c);
   void build_null_space();
+  void attach_to(Mat A) const;
 
   std::shared_ptr<const Grid> grid_;
   BoundaryConditions bc_;

@@ -1,0 +1,615 @@
+// Multigrid: the hierarchy (coarse grids, rediscretised coarse operators), the V-cycle with
+// red-black Gauss-Seidel and linear / constant transfers, and the PETSc PC "fluxion_mg".
+#include "fluxion/linalg/multigrid.hpp"
+
+#include <petsc/private/pcimpl.h>
+
+#include <cstdio>
+#include <functional>
+
+#include "fluxion/core/error.hpp"
+#include "fluxion/linalg/sor.hpp"
+
+namespace fluxion {
+
+namespace {
+
+// Non-periodic axes keep a ghost layer outside the domain too (DM_BOUNDARY_GHOSTED): the
+// transfers write the reflected boundary values there.
+DMBoundaryType boundary_type(bool periodic) { return periodic ? DM_BOUNDARY_PERIODIC : DM_BOUNDARY_GHOSTED; }
+
+/// A DMDA with the grid's partition, `dof` values per cell and a box stencil of width one: its
+/// ghost layer holds the edge and corner neighbours that the transfers and the coarsening read.
+DM make_box_dm(const Grid& g, int dof) {
+  const Grid::Ownership own = g.ownership();
+  DM dm = nullptr;
+  if (g.dim() == 2) {
+    FLUXION_PETSC_CHECK(DMDACreate2d(g.comm(), boundary_type(g.periodic(0)), boundary_type(g.periodic(1)),
+                                     DMDA_STENCIL_BOX, g.cells(0), g.cells(1), static_cast<PetscInt>(own[0].size()),
+                                     static_cast<PetscInt>(own[1].size()), dof, 1, own[0].data(), own[1].data(), &dm));
+  } else {
+    FLUXION_PETSC_CHECK(DMDACreate3d(
+        g.comm(), boundary_type(g.periodic(0)), boundary_type(g.periodic(1)), boundary_type(g.periodic(2)),
+        DMDA_STENCIL_BOX, g.cells(0), g.cells(1), g.cells(2), static_cast<PetscInt>(own[0].size()),
+        static_cast<PetscInt>(own[1].size()), static_cast<PetscInt>(own[2].size()), dof, 1, own[0].data(),
+        own[1].data(), own[2].data(), &dm));
+  }
+  FLUXION_PETSC_CHECK(DMSetUp(dm));
+  return dm;
+}
+
+IndexBox ghost_box(DM dm) {
+  PetscInt xs, ys, zs, xm, ym, zm;
+  FLUXION_PETSC_CHECK(DMDAGetGhostCorners(dm, &xs, &ys, &zs, &xm, &ym, &zm));
+  IndexBox b;
+  b.begin = {xs, ys, zs};
+  b.end = {xs + xm, ys + ym, zs + zm};
+  return b;
+}
+
+PetscInt offset(const IndexBox& b, PetscInt i, PetscInt j, PetscInt k) {
+  return ((k - b.begin[2]) * b.extent(1) + (j - b.begin[1])) * b.extent(0) + (i - b.begin[0]);
+}
+
+// Values exchanged per fine cell to build the coarse operator.
+enum Slot { kSolid = 0, kReaction = 1, kDirichlet = 2, kFaceX = 3 };  // faces: kFaceX + axis
+
+/// The coarse operator of `fine` on `coarse` (= fine.grid().coarsen()), as described in
+/// multigrid.hpp.
+std::unique_ptr<StencilOperator> coarsen_operator(const StencilOperator& fine, std::shared_ptr<const Grid> coarse) {
+  const Grid& fg = fine.grid();
+  const int dim = fg.dim();
+  const int dof = kFaceX + dim;
+  const int children = 1 << dim;
+
+  // Fine cell data, with a ghost layer (children of a coarse cell may lie one layer outside).
+  DM fdm = make_box_dm(fg, dof);
+  Vec fglobal, flocal;
+  FLUXION_PETSC_CHECK(DMCreateGlobalVector(fdm, &fglobal));
+  FLUXION_PETSC_CHECK(DMCreateLocalVector(fdm, &flocal));
+  {
+    const IndexBox& o = fg.owned();
+    const std::vector<double> dirichlet = fine.dirichlet_diagonal();
+    const std::vector<unsigned char>& solid = fine.solid_flags();
+    const double* diag = fine.diagonal_data();
+    double* a;
+    FLUXION_PETSC_CHECK(VecGetArray(fglobal, &a));
+    PetscInt n = 0;
+    for_each_cell(o, [&](PetscInt i, PetscInt j, PetscInt k) {
+      double* v = a + n * dof;
+      v[kSolid] = solid[n] ? 1.0 : 0.0;
+      double coupling = 0.0;  // sum of the (negative) face weights around the cell
+      for (int d = 0; d < 2 * dim; ++d) coupling += fine.off_diagonal(d, i, j, k);
+      v[kReaction] = solid[n] ? 0.0 : diag[n] + coupling - dirichlet[n];
+      v[kDirichlet] = solid[n] ? 0.0 : dirichlet[n];
+      for (int ax = 0; ax < dim; ++ax) v[kFaceX + ax] = fine.off_diagonal(2 * ax, i, j, k);  // lower face
+      ++n;
+    });
+    FLUXION_PETSC_CHECK(VecRestoreArray(fglobal, &a));
+  }
+  FLUXION_PETSC_CHECK(DMGlobalToLocal(fdm, fglobal, INSERT_VALUES, flocal));
+  const IndexBox fbox = ghost_box(fdm);
+
+  const Grid& cg = *coarse;
+  const IndexBox& co = cg.owned();
+  StencilWeights w;
+  w.singular = fine.singular();
+  w.diagonal.assign(co.size(), 0.0);
+  w.solid.assign(co.size(), 0);
+  std::vector<double> reaction(co.size(), 0.0), dirichlet(co.size(), 0.0);
+
+  // Coarse lower-face weights on the owned coarse cells, exchanged so that each rank also knows
+  // the lower face of the cell above its box (its own upper face).
+  DM cdm = make_box_dm(cg, dim);
+  Vec cglobal, clocal;
+  FLUXION_PETSC_CHECK(DMCreateGlobalVector(cdm, &cglobal));
+  FLUXION_PETSC_CHECK(DMCreateLocalVector(cdm, &clocal));
+  {
+    const double* f;
+    double* c;
+    FLUXION_PETSC_CHECK(VecGetArrayRead(flocal, &f));
+    FLUXION_PETSC_CHECK(VecGetArray(cglobal, &c));
+    const double tangential = 1.0 / (1 << (dim - 1));  // mean over the fine faces on a coarse face
+    PetscInt n = 0;
+    for_each_cell(co, [&](PetscInt I, PetscInt J, PetscInt K) {
+      const std::array<PetscInt, 3> base = {2 * I, 2 * J, dim == 3 ? 2 * K : 0};
+      double solid_children = 0.0;
+      for (int m = 0; m < children; ++m) {
+        const std::array<PetscInt, 3> q = {base[0] + (m & 1), base[1] + ((m >> 1) & 1),
+                                           base[2] + (dim == 3 ? ((m >> 2) & 1) : 0)};
+        const double* v = f + offset(fbox, q[0], q[1], q[2]) * dof;
+        solid_children += v[kSolid];
+        reaction[n] += v[kReaction] / children;
+        dirichlet[n] += v[kDirichlet] * tangential / 4.0;
+        for (int ax = 0; ax < dim; ++ax)
+          if (q[ax] == base[ax]) c[n * dim + ax] += v[kFaceX + ax] * tangential / 4.0;
+      }
+      w.solid[n] = solid_children == children ? 1 : 0;
+      ++n;
+    });
+    FLUXION_PETSC_CHECK(VecRestoreArray(cglobal, &c));
+    FLUXION_PETSC_CHECK(VecRestoreArrayRead(flocal, &f));
+  }
+  FLUXION_PETSC_CHECK(DMGlobalToLocal(cdm, cglobal, INSERT_VALUES, clocal));
+  const IndexBox cbox = ghost_box(cdm);
+  {
+    const double* c;
+    FLUXION_PETSC_CHECK(VecGetArrayRead(clocal, &c));
+    for (int ax = 0; ax < dim; ++ax) {
+      IndexBox faces = co;
+      faces.end[ax] += 1;
+      w.faces[ax].assign(faces.size(), 0.0);
+      PetscInt n = 0;
+      for_each_cell(faces, [&](PetscInt i, PetscInt j, PetscInt k) {
+        const std::array<PetscInt, 3> q = {i, j, k};
+        const bool outside = !cg.periodic(ax) && q[ax] == cg.cells(ax);  // the domain's upper face
+        if (!outside) w.faces[ax][n] = c[offset(cbox, i, j, k) * dim + ax];
+        ++n;
+      });
+    }
+    FLUXION_PETSC_CHECK(VecRestoreArrayRead(clocal, &c));
+  }
+  FLUXION_PETSC_CHECK(VecDestroy(&clocal));
+  FLUXION_PETSC_CHECK(VecDestroy(&cglobal));
+  FLUXION_PETSC_CHECK(DMDestroy(&cdm));
+  FLUXION_PETSC_CHECK(VecDestroy(&flocal));
+  FLUXION_PETSC_CHECK(VecDestroy(&fglobal));
+  FLUXION_PETSC_CHECK(DMDestroy(&fdm));
+
+  // Diagonal: reaction, minus the couplings, plus the Dirichlet faces. A fluid cell that nothing
+  // couples to (cut off by obstacles at this resolution) becomes an identity row, like a solid.
+  double solid_scale = 0.0;
+  for (int ax = 0; ax < dim; ++ax) solid_scale += 2.0 / (cg.spacing(ax) * cg.spacing(ax));
+  const PetscInt nx = co.extent(0), ny = co.extent(1);
+  PetscInt n = 0;
+  for_each_cell(co, [&](PetscInt i, PetscInt j, PetscInt k) {
+    const PetscInt ii = i - co.begin[0], jj = j - co.begin[1], kk = k - co.begin[2];
+    double diag = reaction[n] + dirichlet[n];
+    diag -= w.faces[0][(kk * ny + jj) * (nx + 1) + ii] + w.faces[0][(kk * ny + jj) * (nx + 1) + ii + 1];
+    diag -= w.faces[1][(kk * (ny + 1) + jj) * nx + ii] + w.faces[1][(kk * (ny + 1) + jj + 1) * nx + ii];
+    if (dim == 3) diag -= w.faces[2][(kk * ny + jj) * nx + ii] + w.faces[2][((kk + 1) * ny + jj) * nx + ii];
+    if (w.solid[n] || !(diag > 0.0)) {
+      w.solid[n] = 1;
+      diag = solid_scale;
+    }
+    w.diagonal[n++] = diag;
+  });
+  return std::make_unique<StencilOperator>(std::move(coarse), fine.boundary(), std::move(w));
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+
+struct Multigrid::Level {
+  std::shared_ptr<const Grid> grid;
+  std::unique_ptr<StencilOperator> own_op;  // coarse levels
+  const StencilOperator* op = nullptr;
+  std::unique_ptr<SorSweeper> sweeper;
+  Vec b = nullptr, x = nullptr, r = nullptr;  // level 0: b and x are the caller's
+  DM box = nullptr;                          // coarse levels: for the transfers from the level above
+  Vec local = nullptr;
+  IndexBox ghosted;
+  std::array<double, 3> reflect{};           // per axis: -1 Dirichlet, +1 otherwise (lower face)
+  std::array<double, 3> reflect_upper{};
+  // Coarse levels: the prolongation terms of fine fluid cells whose coarse neighbour is solid,
+  // which take the parent's value instead: x_fine[fine] += w (x[parent] - x[solid]).
+  struct SolidFix {
+    PetscInt fine, solid, parent;  // fine: owned index on the level above; solid, parent: in `ghosted`
+    double w;
+  };
+  std::vector<SolidFix> fixes;
+  std::vector<PetscInt> solid_cells;         // owned indices of this level's solid cells
+
+  ~Level() {
+    if (r) VecDestroy(&r);
+    if (own_op) {  // level 0's b and x belong to the caller
+      if (b) VecDestroy(&b);
+      if (x) VecDestroy(&x);
+    }
+    if (local) VecDestroy(&local);
+    if (box) DMDestroy(&box);
+  }
+};
+
+Multigrid::Multigrid(const StencilOperator& fine, MultigridSettings settings) : settings_(settings) {
+  if (settings_.smoothing_steps < 1) throw Error("Multigrid: smoothing_steps must be >= 1");
+  if (settings_.coarsest_cells_per_rank < 1) throw Error("Multigrid: coarsest_cells_per_rank must be >= 1");
+  auto top = std::make_unique<Level>();
+  top->grid = fine.grid_ptr();
+  top->op = &fine;
+  levels_.push_back(std::move(top));
+  while (settings_.max_levels <= 0 || levels() < settings_.max_levels) {
+    const Level& above = *levels_.back();
+    if (!above.grid->can_coarsen(settings_.coarsest_cells_per_rank)) break;
+    auto level = std::make_unique<Level>();
+    level->grid = above.grid->coarsen();
+    level->own_op = coarsen_operator(*above.op, level->grid);
+    level->op = level->own_op.get();
+    levels_.push_back(std::move(level));
+  }
+  for (std::size_t l = 0; l < levels_.size(); ++l) {
+    Level& L = *levels_[l];
+    const Grid& g = *L.grid;
+    if (l + 1 < levels_.size()) {
+      L.sweeper = std::make_unique<SorSweeper>(*L.op);
+      FLUXION_PETSC_CHECK(DMCreateGlobalVector(g.dm(), &L.r));
+    }
+    if (l == 0) continue;
+    FLUXION_PETSC_CHECK(DMCreateGlobalVector(g.dm(), &L.b));
+    FLUXION_PETSC_CHECK(DMCreateGlobalVector(g.dm(), &L.x));
+    L.box = make_box_dm(g, 1);
+    FLUXION_PETSC_CHECK(DMCreateLocalVector(L.box, &L.local));
+    L.ghosted = ghost_box(L.box);
+    for (int ax = 0; ax < g.dim(); ++ax) {
+      const auto& bc = L.op->boundary();
+      L.reflect[ax] = bc[static_cast<Face>(2 * ax)].type == BcType::Dirichlet ? -1.0 : 1.0;
+      L.reflect_upper[ax] = bc[static_cast<Face>(2 * ax + 1)].type == BcType::Dirichlet ? -1.0 : 1.0;
+    }
+    build_solid_fixes(l);
+  }
+  for (auto& level : levels_)
+    for (std::size_t p = 0; p < level->op->solid_flags().size(); ++p)
+      if (level->op->solid_flags()[p]) level->solid_cells.push_back(static_cast<PetscInt>(p));
+
+  // The coarsest level: a direct solve, the whole level on every rank.
+  const Level& last = *levels_.back();
+  FLUXION_PETSC_CHECK(KSPCreate(last.grid->comm(), &coarse_));
+  FLUXION_PETSC_CHECK(KSPSetOptionsPrefix(coarse_, "fluxion_mg_coarse_"));
+  Mat A = last.op->matrix();
+  FLUXION_PETSC_CHECK(KSPSetOperators(coarse_, A, A));
+  FLUXION_PETSC_CHECK(KSPSetType(coarse_, KSPPREONLY));
+  PC pc, inner_pc;
+  KSP inner;
+  FLUXION_PETSC_CHECK(KSPGetPC(coarse_, &pc));
+  FLUXION_PETSC_CHECK(PCSetType(pc, PCREDUNDANT));
+  FLUXION_PETSC_CHECK(PCRedundantGetKSP(pc, &inner));
+  FLUXION_PETSC_CHECK(KSPGetPC(inner, &inner_pc));
+  // A singular coarsest operator (pure Neumann): the pseudo-inverse while it is small enough for a
+  // dense SVD, else LU with a shift on zero pivots.
+  if (last.op->singular() && last.grid->global_cells() <= 4096) {
+    FLUXION_PETSC_CHECK(PCSetType(inner_pc, PCSVD));
+  } else {
+    FLUXION_PETSC_CHECK(PCSetType(inner_pc, PCLU));
+    if (last.op->singular()) FLUXION_PETSC_CHECK(PCFactorSetShiftType(inner_pc, MAT_SHIFT_NONZERO));
+  }
+  FLUXION_PETSC_CHECK(KSPSetUp(coarse_));
+}
+
+Multigrid::~Multigrid() {
+  if (coarse_) KSPDestroy(&coarse_);
+}
+
+const StencilOperator& Multigrid::op(int level) const {
+  if (level < 0 || level >= levels()) throw Error("Multigrid::op: no level " + std::to_string(level));
+  return *levels_[level]->op;
+}
+
+std::string Multigrid::describe() const {
+  std::string s = std::to_string(levels()) + (levels() == 1 ? " level: " : " levels: ");
+  for (int l = 0; l < levels(); ++l) {
+    const Grid& g = levels_[l]->grid->dim() == 3 ? *levels_[l]->grid : *levels_[l]->grid;
+    s += (l ? ", " : "") + std::to_string(g.cells(0)) + " x " + std::to_string(g.cells(1));
+    if (g.dim() == 3) s += " x " + std::to_string(g.cells(2));
+  }
+  return s + (levels_.back()->op->singular() ? " (coarsest: SVD or shifted LU)" : " (coarsest: LU)");
+}
+
+void Multigrid::vcycle(Vec b, Vec x) const {
+  if (b == x) throw Error("Multigrid::vcycle: b and x must be different Vecs");
+  Level& top = *levels_[0];
+  top.b = b;
+  top.x = x;
+  cycle(0);
+  top.b = top.x = nullptr;
+}
+
+void Multigrid::cycle(int l) const {
+  Level& L = *levels_[l];
+  if (l + 1 == levels()) {
+    FLUXION_PETSC_CHECK(KSPSolve(coarse_, L.b, L.x));
+    return;
+  }
+  const int steps = settings_.smoothing_steps;
+  L.sweeper->load_zero();
+  L.sweeper->relax(L.b, 1.0, SorOrdering::RedBlack, SweepDirection::Forward, steps);
+  L.sweeper->store(L.x);
+  L.op->apply(L.x, L.r);
+  FLUXION_PETSC_CHECK(VecAYPX(L.r, -1.0, L.b));
+  restrict_residual(l);
+  cycle(l + 1);
+  prolong_add(l);
+  L.sweeper->load(L.x);
+  L.sweeper->relax(L.b, 1.0, SorOrdering::RedBlack, SweepDirection::Backward, steps);
+  L.sweeper->store(L.x);
+}
+
+// Transfers. Prolongation, per axis: the parent p = floor(i / 2) with weight 3/4 and the parent's
+// neighbour on the side of the fine cell with 1/4 (linear), or the parent alone (constant). A
+// neighbour outside a non-periodic domain is the ghost value sign * (the cell inside), sign -1 on
+// a Dirichlet face (the correction vanishes on the wall), +1 otherwise; a solid neighbour inside
+// the domain is replaced by the parent (obstacles are Neumann), through the fix list. Restriction
+// is exactly the transpose over 2^d, written as a scatter of the same terms.
+
+namespace {
+
+struct AxisTerms {
+  double wp, wq;  // weights of parent and neighbour
+  PetscInt p, q;  // their global indices (q may be -1 or n: a ghost)
+};
+
+AxisTerms axis_terms(PetscInt i, bool linear, bool active) {
+  if (!active) return {1.0, 0.0, 0, 0};  // z in 2D
+  const PetscInt p = i / 2;
+  return linear ? AxisTerms{0.75, 0.25, p, p + (i % 2 == 1 ? 1 : -1)} : AxisTerms{1.0, 0.0, p, p};
+}
+
+}  // namespace
+
+void Multigrid::build_solid_fixes(int l) {
+  const Level& F = *levels_[l - 1];
+  Level& C = *levels_[l];
+  if (!settings_.linear_prolongation) return;  // constant: the parent only, never solid for a fluid child
+  const Grid& cg = *C.grid;
+  const int dim = cg.dim();
+  // Coarse solid flags with their ghosts.
+  Vec flags;
+  FLUXION_PETSC_CHECK(DMCreateGlobalVector(C.box, &flags));
+  double* a;
+  FLUXION_PETSC_CHECK(VecGetArray(flags, &a));
+  for (std::size_t p = 0; p < C.op->solid_flags().size(); ++p) a[p] = C.op->solid_flags()[p];
+  FLUXION_PETSC_CHECK(VecRestoreArray(flags, &a));
+  FLUXION_PETSC_CHECK(VecSet(C.local, 0.0));
+  FLUXION_PETSC_CHECK(DMGlobalToLocal(C.box, flags, INSERT_VALUES, C.local));
+  FLUXION_PETSC_CHECK(VecDestroy(&flags));
+  const double* solid;
+  FLUXION_PETSC_CHECK(VecGetArrayRead(C.local, &solid));
+  const std::vector<unsigned char>& fine_solid = F.op->solid_flags();
+  PetscInt n = 0;
+  for_each_cell(F.grid->owned(), [&](PetscInt i, PetscInt j, PetscInt k) {
+    const PetscInt me = n++;
+    if (fine_solid[me]) return;
+    const std::array<AxisTerms, 3> t = {axis_terms(i, true, true), axis_terms(j, true, true),
+                                        axis_terms(k, true, dim == 3)};
+    const PetscInt parent = offset(C.ghosted, t[0].p, t[1].p, t[2].p);
+    for (int m = 1; m < (1 << dim); ++m) {
+      std::array<PetscInt, 3> c = {t[0].p, t[1].p, t[2].p};
+      double w = 1.0;
+      bool inside = true;
+      for (int ax = 0; ax < 3; ++ax) {
+        const bool use_q = ax < dim && ((m >> ax) & 1);
+        c[ax] = use_q ? t[ax].q : t[ax].p;
+        w *= use_q ? t[ax].wq : t[ax].wp;
+        if (ax < dim && !cg.periodic(ax) && (c[ax] < 0 || c[ax] >= cg.cells(ax))) inside = false;
+      }
+      const PetscInt at = offset(C.ghosted, c[0], c[1], c[2]);
+      if (inside && solid[at] > 0.5) C.fixes.push_back({me, at, parent, w});
+    }
+  });
+  FLUXION_PETSC_CHECK(VecRestoreArrayRead(C.local, &solid));
+}
+
+namespace {
+
+/// Writes (fill) or folds back (the transpose) the ghost layer outside the non-periodic domain
+/// faces of a coarse local array: ghost = sign * the cell inside, axis by axis (later axes cover
+/// the earlier ones' ghosts, so corners get the product of the signs).
+void outside_ghosts(const Grid& g, const IndexBox& gb, const std::array<double, 3>& lower_sign,
+                    const std::array<double, 3>& upper_sign, double* v, bool fold) {
+  const int dim = g.dim();
+  auto pass = [&](int ax) {
+    if (g.periodic(ax)) return;
+    for (int side = 0; side < 2; ++side) {
+      const PetscInt ghost = side == 0 ? -1 : g.cells(ax);
+      const PetscInt inside = side == 0 ? 0 : g.cells(ax) - 1;
+      if (ghost < gb.begin[ax] || ghost >= gb.end[ax]) continue;  // not at this rank's box
+      const double sign = side == 0 ? lower_sign[ax] : upper_sign[ax];
+      IndexBox plane = gb;
+      plane.begin[ax] = ghost;
+      plane.end[ax] = ghost + 1;
+      for_each_cell(plane, [&](PetscInt i, PetscInt j, PetscInt k) {
+        std::array<PetscInt, 3> in = {i, j, k};
+        in[ax] = inside;
+        double& out = v[offset(gb, i, j, k)];
+        double& src = v[offset(gb, in[0], in[1], in[2])];
+        if (fold) {
+          src += sign * out;
+          out = 0.0;
+        } else {
+          out = sign * src;
+        }
+      });
+    }
+  };
+  if (fold)
+    for (int ax = dim - 1; ax >= 0; --ax) pass(ax);
+  else
+    for (int ax = 0; ax < dim; ++ax) pass(ax);
+}
+
+/// Visits the fine owned cells row by row with the prolongation weights: f(n, rows, weights, px,
+/// qx, wpx, wqx) where rows[4] are offsets of the coarse rows (p/q in y, p/q in z) at x = 0.
+template <class F>
+void for_each_fine_row(const Grid& fine, const IndexBox& cb, bool linear, F&& f) {
+  const IndexBox& o = fine.owned();
+  const int dim = fine.dim();
+  PetscInt n = 0;
+  for (PetscInt k = o.begin[2]; k < o.end[2]; ++k) {
+    const AxisTerms tz = axis_terms(k, linear, dim == 3);
+    for (PetscInt j = o.begin[1]; j < o.end[1]; ++j) {
+      const AxisTerms ty = axis_terms(j, linear, true);
+      const std::array<PetscInt, 4> rows = {offset(cb, 0, ty.p, tz.p), offset(cb, 0, ty.q, tz.p),
+                                            offset(cb, 0, ty.p, tz.q), offset(cb, 0, ty.q, tz.q)};
+      const std::array<double, 4> w = {ty.wp * tz.wp, ty.wq * tz.wp, ty.wp * tz.wq, ty.wq * tz.wq};
+      f(n, o.begin[0], o.end[0], rows, w);
+      n += o.extent(0);
+    }
+  }
+}
+
+}  // namespace
+
+void Multigrid::restrict_residual(int l) const {
+  Level& F = *levels_[l];
+  Level& C = *levels_[l + 1];
+  const Grid& fg = *F.grid;
+  const bool linear = settings_.linear_prolongation;
+  const double scale = 1.0 / (1 << fg.dim());
+  FLUXION_PETSC_CHECK(VecSet(C.local, 0.0));
+  double* c;
+  double* r;
+  FLUXION_PETSC_CHECK(VecGetArray(C.local, &c));
+  FLUXION_PETSC_CHECK(VecGetArray(F.r, &r));
+  for (PetscInt s : F.solid_cells) r[s] = 0.0;  // solid cells take no part (their rows are identities)
+  for_each_fine_row(fg, C.ghosted, linear, [&](PetscInt n, PetscInt i0, PetscInt i1, const std::array<PetscInt, 4>& rows,
+                                               const std::array<double, 4>& w) {
+    for (PetscInt i = i0; i < i1; ++i) {
+      const AxisTerms tx = axis_terms(i, linear, true);
+      const double v = r[n + (i - i0)] * scale;
+      for (int q = 0; q < 4; ++q) {
+        if (w[q] == 0.0) continue;
+        double* row = c + rows[q];
+        row[tx.p] += w[q] * tx.wp * v;
+        row[tx.q] += w[q] * tx.wq * v;
+      }
+    }
+  });
+  for (const Level::SolidFix& fix : C.fixes) {
+    const double v = fix.w * r[fix.fine] * scale;
+    c[fix.parent] += v;
+    c[fix.solid] -= v;
+  }
+  outside_ghosts(*C.grid, C.ghosted, C.reflect, C.reflect_upper, c, /*fold=*/true);
+  FLUXION_PETSC_CHECK(VecRestoreArray(F.r, &r));
+  FLUXION_PETSC_CHECK(VecRestoreArray(C.local, &c));
+  FLUXION_PETSC_CHECK(VecSet(C.b, 0.0));
+  FLUXION_PETSC_CHECK(DMLocalToGlobal(C.box, C.local, ADD_VALUES, C.b));
+}
+
+void Multigrid::prolong_add(int l) const {
+  const Level& F = *levels_[l];
+  const Level& C = *levels_[l + 1];
+  const bool linear = settings_.linear_prolongation;
+  FLUXION_PETSC_CHECK(DMGlobalToLocal(C.box, C.x, INSERT_VALUES, C.local));
+  double* c;
+  double* x;
+  FLUXION_PETSC_CHECK(VecGetArray(C.local, &c));
+  outside_ghosts(*C.grid, C.ghosted, C.reflect, C.reflect_upper, c, /*fold=*/false);
+  FLUXION_PETSC_CHECK(VecGetArray(F.x, &x));
+  for_each_fine_row(*F.grid, C.ghosted, linear, [&](PetscInt n, PetscInt i0, PetscInt i1,
+                                                    const std::array<PetscInt, 4>& rows, const std::array<double, 4>& w) {
+    const double* r0 = c + rows[0];
+    const double* r1 = c + rows[1];
+    const double* r2 = c + rows[2];
+    const double* r3 = c + rows[3];
+    for (PetscInt i = i0; i < i1; ++i) {
+      const AxisTerms tx = axis_terms(i, linear, true);
+      auto at = [&](const double* row) { return tx.wp * row[tx.p] + tx.wq * row[tx.q]; };
+      double sum = w[0] * at(r0) + w[1] * at(r1);
+      if (w[2] != 0.0) sum += w[2] * at(r2) + w[3] * at(r3);
+      x[n + (i - i0)] += sum;
+    }
+  });
+  for (const Level::SolidFix& fix : C.fixes) x[fix.fine] += fix.w * (c[fix.parent] - c[fix.solid]);
+  for (PetscInt s : F.solid_cells) x[s] = 0.0;
+  FLUXION_PETSC_CHECK(VecRestoreArray(F.x, &x));
+  FLUXION_PETSC_CHECK(VecRestoreArray(C.local, &c));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The PETSc preconditioner "fluxion_mg".
+
+namespace {
+
+struct PcData {
+  MultigridSettings settings;
+  std::unique_ptr<Multigrid> mg;
+};
+
+PetscErrorCode pc_setup(PC pc) {
+  auto* data = static_cast<PcData*>(pc->data);
+  const StencilOperator* op = StencilOperator::from_matrix(pc->pmat);
+  if (!op)
+    SETERRQ(PetscObjectComm(reinterpret_cast<PetscObject>(pc)), PETSC_ERR_ARG_WRONG,
+            "fluxion_mg needs a preconditioning matrix made by fluxion::StencilOperator (matrix() or shell())");
+  try {
+    data->mg.reset();
+    data->mg = std::make_unique<Multigrid>(*op, data->settings);
+  } catch (const std::exception& e) {
+    SETERRQ(PetscObjectComm(reinterpret_cast<PetscObject>(pc)), PETSC_ERR_LIB, "fluxion_mg: %s", e.what());
+  }
+  return 0;
+}
+
+PetscErrorCode pc_apply(PC pc, Vec b, Vec x) {
+  auto* data = static_cast<PcData*>(pc->data);
+  try {
+    data->mg->vcycle(b, x);
+  } catch (const PetscCallError& e) {
+    return static_cast<PetscErrorCode>(e.code());
+  } catch (const std::exception& e) {
+    SETERRQ(PetscObjectComm(reinterpret_cast<PetscObject>(pc)), PETSC_ERR_LIB, "fluxion_mg: %s", e.what());
+  }
+  return 0;
+}
+
+PetscErrorCode pc_destroy(PC pc) {
+  delete static_cast<PcData*>(pc->data);
+  pc->data = nullptr;
+  return 0;
+}
+
+PetscErrorCode pc_set_from_options(PC pc, PetscOptionItems* PetscOptionsObject) {
+  auto* data = static_cast<PcData*>(pc->data);
+  MultigridSettings& s = data->settings;
+  PetscInt levels = s.max_levels, steps = s.smoothing_steps;
+  const char* kinds[] = {"linear", "constant"};
+  PetscInt kind = s.linear_prolongation ? 0 : 1;
+  PetscOptionsHeadBegin(PetscOptionsObject, "fluxion geometric multigrid (fluxion_mg)");
+  PetscCall(PetscOptionsInt("-pc_fluxion_mg_levels", "Levels, the fine one included (0: as many as the grid halves)",
+                            "", levels, &levels, nullptr));
+  PetscCall(PetscOptionsInt("-pc_fluxion_mg_smoothing_steps", "Red-black Gauss-Seidel sweeps before and after", "",
+                            steps, &steps, nullptr));
+  PetscCall(PetscOptionsEList("-pc_fluxion_mg_prolongation", "Prolongation (restriction is its transpose)", "",
+                              kinds, 2, kinds[kind], &kind, nullptr));
+  PetscOptionsHeadEnd();
+  if (levels < 0) SETERRQ(PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "-pc_fluxion_mg_levels must be >= 0");
+  if (steps < 1) SETERRQ(PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "-pc_fluxion_mg_smoothing_steps must be >= 1");
+  s.max_levels = static_cast<int>(levels);
+  s.smoothing_steps = static_cast<int>(steps);
+  s.linear_prolongation = kind == 0;
+  return 0;
+}
+
+PetscErrorCode pc_view(PC pc, PetscViewer viewer) {
+  auto* data = static_cast<PcData*>(pc->data);
+  PetscBool ascii = PETSC_FALSE;
+  PetscCall(PetscObjectTypeCompare(reinterpret_cast<PetscObject>(viewer), PETSCVIEWERASCII, &ascii));
+  if (!ascii) return 0;
+  const MultigridSettings& s = data->settings;
+  PetscCall(PetscViewerASCIIPrintf(viewer, "  V-cycle, %d red-black Gauss-Seidel sweep(s) before and after, %s prolongation\n",
+                                   s.smoothing_steps, s.linear_prolongation ? "linear" : "constant"));
+  if (data->mg) PetscCall(PetscViewerASCIIPrintf(viewer, "  %s\n", data->mg->describe().c_str()));
+  return 0;
+}
+
+PetscErrorCode pc_create(PC pc) {
+  pc->data = new PcData;
+  pc->ops->setup = pc_setup;
+  pc->ops->apply = pc_apply;
+  pc->ops->destroy = pc_destroy;
+  pc->ops->setfromoptions = pc_set_from_options;
+  pc->ops->view = pc_view;
+  return 0;
+}
+
+}  // namespace
+
+void register_multigrid_pc() {
+  static bool registered = false;
+  if (registered) return;
+  FLUXION_PETSC_CHECK(PCRegister("fluxion_mg", pc_create));
+  registered = true;
+}
+
+}  // namespace fluxion
