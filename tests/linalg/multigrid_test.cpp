@@ -1,0 +1,191 @@
+// fluxion_mg: the V-cycle is a symmetric positive definite operator, contracts the error of a
+// stationary iteration by a bounded factor independent of the grid, and as CG's preconditioner
+// solves every kind of problem the operator supports to the answer of an independent direct
+// solve, on any number of ranks.
+#include "fluxion/linalg/multigrid.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "fluxion/core/error.hpp"
+#include "fluxion/linalg/petsc_solver.hpp"
+
+namespace fluxion {
+namespace {
+
+// A rank-independent pseudo-random value of a cell centre, in [-1, 1].
+double noise(const Field::Point& x) {
+  const double v = std::sin(12.9898 * x[0] + 78.233 * x[1] + 37.719 * x[2]) * 43758.5453;
+  return 2.0 * (v - std::floor(v)) - 1.0;
+}
+
+struct Problem {
+  std::shared_ptr<const Grid> grid;
+  std::unique_ptr<StencilOperator> op;
+  std::unique_ptr<Field> b;
+};
+
+enum class Kind { Dirichlet, Mixed, Periodic, Neumann };
+
+// Kind::Mixed: variable k, a reaction term, a spherical obstacle, Dirichlet / Neumann / periodic
+// faces. Periodic: periodic on every axis with c = 0.1 (regular). Neumann: pure Neumann with an
+// obstacle (singular).
+Problem make_problem(MPI_Comm comm, int dim, std::array<PetscInt, 3> cells, Kind kind) {
+  GridSpec s{.dim = dim, .cells = cells, .lower = {0, 0, 0}, .upper = {2, 1, 1}};
+  if (kind == Kind::Mixed) s.periodic = {false, true, false};
+  if (kind == Kind::Periodic) s.periodic = {true, true, true};
+  Problem p;
+  p.grid = std::make_shared<const Grid>(comm, s);
+  Field k(p.grid, "k"), c(p.grid, "c");
+  k.assign([&](const Field::Point& x) {
+    return kind == Kind::Mixed ? 1.0 + 0.5 * std::sin(3 * x[0]) + x[1] * x[1] + 4.0 * (x[0] > 1.2) : 1.0;
+  });
+  c.assign([&](const Field::Point& x) { return kind == Kind::Mixed ? 0.1 * x[0] : kind == Kind::Periodic ? 0.1 : 0.0; });
+  BoundaryConditions bc = BoundaryConditions::uniform(kind == Kind::Neumann ? BcType::Neumann : BcType::Dirichlet,
+                                                      Expression("0"));
+  if (kind == Kind::Mixed) {
+    bc[Face::XLower] = {BcType::Dirichlet, Expression("y")};
+    bc[Face::XUpper] = {BcType::Neumann, Expression("1")};
+    bc[Face::YLower] = bc[Face::YUpper] = {BcType::Periodic, {}};
+    bc[Face::ZLower] = {BcType::Neumann, Expression("0")};
+  }
+  if (kind == Kind::Periodic)
+    for (int f = 0; f < 6; ++f) bc[static_cast<Face>(f)] = {BcType::Periodic, {}};
+  std::shared_ptr<SolidMask> solid;
+  if (kind == Kind::Mixed || kind == Kind::Neumann) {
+    solid = std::make_shared<SolidMask>(p.grid);
+    solid->add(SphereShape{{0.6, 0.5, 0.5}, 0.25});
+    EXPECT_GT(solid->solid_cells(), 0);
+  }
+  p.op = std::make_unique<StencilOperator>(p.grid, k, c, bc, solid);
+  p.b = std::make_unique<Field>(p.grid, "b");
+  p.b->assign([](const Field::Point& x) { return std::sin(3 * x[0]) + x[1]; });
+  p.op->add_boundary_terms(*p.b);
+  return p;
+}
+
+double dot(const Field& a, const Field& b) {
+  PetscScalar d;
+  FLUXION_PETSC_CHECK(VecDot(a.vec(), b.vec(), &d));
+  return d;
+}
+
+// x.My = y.Mx to round-off and x.Mx > 0, for rank-independent random x, y (zero on solid cells,
+// where M is not defined to act).
+TEST(MultigridMpi, VCycleIsSymmetricAndPositive) {
+  for (int dim : {2, 3})
+    for (Kind kind : {Kind::Dirichlet, Kind::Mixed, Kind::Periodic, Kind::Neumann})
+      for (bool linear : {true, false}) {
+        const std::array<PetscInt, 3> cells = dim == 2 ? std::array<PetscInt, 3>{64, 32, 1} : std::array<PetscInt, 3>{32, 16, 16};
+        auto p = make_problem(PETSC_COMM_WORLD, dim, cells, kind);
+        Multigrid mg(*p.op, {.linear_prolongation = linear});
+        EXPECT_GE(mg.levels(), 3) << mg.describe();
+        Field x(p.grid, "x"), y(p.grid, "y"), Mx(p.grid, "Mx"), My(p.grid, "My");
+        x.assign(noise);
+        y.assign([](const Field::Point& q) { return noise({q[1] + 0.3, q[2] - 0.1, q[0] + 0.7}); });
+        p.op->zero_solid(x);
+        p.op->zero_solid(y);
+        mg.vcycle(x.vec(), Mx.vec());
+        mg.vcycle(y.vec(), My.vec());
+        const double xMy = dot(x, My), yMx = dot(y, Mx), xMx = dot(x, Mx);
+        const double scale = std::sqrt(dot(x, x) * dot(My, My));
+        EXPECT_LE(std::abs(xMy - yMx), 1e-12 * scale) << "dim " << dim << " kind " << int(kind) << " linear " << linear;
+        EXPECT_GT(xMx, 0.0) << "dim " << dim << " kind " << int(kind);
+      }
+}
+
+// The V-cycle as a stationary iteration x <- x + M (b - A x) on -lap u = f with Dirichlet faces:
+// the asymptotic residual reduction per cycle, on three grids. The bounds are regression bounds
+// with a margin over what was measured (2026-12-02): two-grid 0.28 (2D) and 0.40 (3D) on every
+// grid, which is red-black Gauss-Seidel (1, 1) with these transfers; the full V-cycle 0.54, 0.61,
+// 0.69 in 2D from 32 x 16 to 128 x 64 (0.41 in 3D): with Dirichlet faces the rediscretised coarse
+// operators lose a little per level (with periodic faces the V-cycle keeps the two-grid factor),
+// which issue 6 leaves open.
+TEST(Multigrid, ContractionFactorIsBoundedOnEveryGrid) {
+  for (int dim : {2, 3})
+    for (PetscInt n : {16, 32, 64}) {
+      if (dim == 3 && n == 64) continue;  // kept fast
+      auto p = make_problem(PETSC_COMM_SELF, dim, {2 * n, n, dim == 3 ? n : 1}, Kind::Dirichlet);
+      for (int levels : {2, 0}) {
+        Multigrid mg(*p.op, {.max_levels = levels});
+        Field x(p.grid, "x"), r(p.grid, "r"), e(p.grid, "e");
+        double previous = std::sqrt(dot(*p.b, *p.b)), factor = 0.0;
+        for (int cycle = 0; cycle < 8; ++cycle) {
+          p.op->residual(*p.b, x, r);
+          const double now = std::sqrt(dot(r, r));
+          if (cycle > 3) factor = std::max(factor, now / previous);  // the asymptotic rate
+          previous = now;
+          mg.vcycle(r.vec(), e.vec());
+          x.axpy(1.0, e);
+        }
+        const double bound = levels == 2 ? (dim == 2 ? 0.3 : 0.42) : 0.75;
+        EXPECT_LT(factor, bound) << "dim " << dim << " n " << n << " levels " << mg.describe();
+      }
+    }
+}
+
+// CG + fluxion_mg through PetscSolver: the answer of a sparse direct solve, on any rank count, for
+// every kind of problem; the singular one gives the zero-mean solution.
+TEST(MultigridMpi, CgWithFluxionMgMatchesDirectSolve) {
+  for (int dim : {2, 3})
+    for (Kind kind : {Kind::Dirichlet, Kind::Mixed, Kind::Periodic, Kind::Neumann}) {
+      const std::array<PetscInt, 3> cells = dim == 2 ? std::array<PetscInt, 3>{64, 32, 1} : std::array<PetscInt, 3>{32, 16, 16};
+      auto p = make_problem(PETSC_COMM_WORLD, dim, cells, kind);
+      Field x(p.grid, "x"), x_direct(p.grid, "x");
+      PetscSolver mg({.ksp_type = "cg", .pc_type = "fluxion_mg", .rtol = 1e-11});
+      mg.set_operator(*p.op);
+      const SolveReport r = mg.solve(*p.b, x);
+      ASSERT_TRUE(r.converged) << r.summary();
+      EXPECT_EQ(r.solver, "petsc cg+fluxion_mg");
+      EXPECT_LE(r.iterations, 25) << "dim " << dim << " kind " << int(kind) << ": " << r.summary();
+      if (kind == Kind::Neumann) {  // the direct solver cannot factor a singular matrix: check the mean
+        PetscScalar mean = 0.0;
+        FLUXION_PETSC_CHECK(VecDot(x.vec(), p.op->null_vector(), &mean));
+        EXPECT_LT(std::abs(mean), 1e-10 * x.norm_max() * std::sqrt(p.grid->global_cells()));
+        EXPECT_LT(r.relative_residual(), 1e-10);
+        continue;
+      }
+      PetscOptionsSetValue(nullptr, "-mgdirect_pc_factor_mat_solver_type", "mumps");
+      PetscSolver direct({.ksp_type = "preonly", .pc_type = p.grid->ranks() > 1 ? "cholesky" : "lu", .prefix = "mgdirect_"});
+      direct.set_operator(*p.op);
+      ASSERT_TRUE(direct.solve(*p.b, x_direct).converged);
+      Field d = x;
+      d.axpy(-1.0, x_direct);
+      EXPECT_LT(d.norm_max(), 1e-8 * x_direct.norm_max()) << "dim " << dim << " kind " << int(kind);
+    }
+}
+
+// The PC is reachable from the options database and refuses a matrix that no StencilOperator made.
+TEST(Multigrid, OptionsSelectItAndAForeignMatrixIsRefused) {
+  auto p = make_problem(PETSC_COMM_SELF, 2, {32, 16, 1}, Kind::Dirichlet);
+  PetscOptionsSetValue(nullptr, "-opt_pc_type", "fluxion_mg");
+  PetscOptionsSetValue(nullptr, "-opt_pc_fluxion_mg_smoothing_steps", "2");
+  PetscSolver solver({.pc_type = "jacobi", .rtol = 1e-10, .prefix = "opt_"});
+  solver.set_operator(*p.op);
+  Field x(p.grid, "x");
+  const SolveReport r = solver.solve(*p.b, x);
+  PetscOptionsClearValue(nullptr, "-opt_pc_type");
+  PetscOptionsClearValue(nullptr, "-opt_pc_fluxion_mg_smoothing_steps");
+  ASSERT_TRUE(r.converged) << r.summary();
+  EXPECT_EQ(r.solver, "petsc cg+fluxion_mg");
+
+  register_multigrid_pc();
+  Mat foreign;
+  FLUXION_PETSC_CHECK(MatDuplicate(p.op->matrix(), MAT_COPY_VALUES, &foreign));
+  KSP ksp;
+  PC pc;
+  FLUXION_PETSC_CHECK(KSPCreate(PETSC_COMM_SELF, &ksp));
+  FLUXION_PETSC_CHECK(KSPSetOperators(ksp, foreign, foreign));
+  FLUXION_PETSC_CHECK(KSPGetPC(ksp, &pc));
+  FLUXION_PETSC_CHECK(PCSetType(pc, "fluxion_mg"));
+  PetscPushErrorHandler(PetscReturnErrorHandler, nullptr);
+  const PetscErrorCode code = KSPSetUp(ksp);
+  PetscPopErrorHandler();
+  EXPECT_EQ(code, PETSC_ERR_ARG_WRONG);
+  KSPDestroy(&ksp);
+  MatDestroy(&foreign);
+}
+
+}  // namespace
+}  // namespace fluxion
