@@ -5,7 +5,7 @@
 //
 // Options (PETSc options database; every other PETSc option is honoured too, e.g. -pc_sor_symmetric):
 //   -bench_n 128          cells per axis
-//   -bench_pc mg          mg | gamg | hypre | sor | any PETSc PC
+//   -bench_pc mg          mg | fluxion_mg | gamg | hypre | sor | any PETSc PC
 //   -bench_source one     one: f = 1;  sin: f = 3 pi^2 sin(pi x) sin(pi y) sin(pi z) (a muparser expression)
 //   -bench_breakdown      also time the pieces of the assembly (sampling, weights, boundary terms)
 //                         in a second, separate build of the same problem
@@ -71,8 +71,10 @@ int main(int argc, char** argv) {
     t = Clock::now();
     fluxion::PoissonProblem problem(grid, spec);
     const double t_problem = since(t);
+    // fluxion_mg is matrix-free (operator and preconditioner): no AIJ matrix is assembled for it.
     t = Clock::now();
-    Mat A = problem.op().matrix();
+    const bool matrix_free = std::string(pc) == "fluxion_mg";
+    Mat A = matrix_free ? problem.op().shell() : problem.op().matrix();
     const double t_matrix = since(t);
     const double t_assemble = t_problem + t_matrix;
 

@@ -67,6 +67,7 @@ int main(int argc, char **argv) {
   PetscCall(DMDACreate3d(PETSC_COMM_WORLD, DM_BOUNDARY_NONE, DM_BOUNDARY_NONE, DM_BOUNDARY_NONE, DMDA_STENCIL_STAR,
                          n, n, n, PETSC_DECIDE, PETSC_DECIDE, PETSC_DECIDE, 1, 1, NULL, NULL, NULL, &da));
   PetscCall(DMDASetInterpolationType(da, DMDA_Q0));
+  PetscCall(DMSetFromOptions(da)); /* -dm_mat_type hyprestruct for hypre's PFMG */
   PetscCall(DMSetUp(da));
   t_grid = now() - t;
   PetscCall(DMDAGetCorners(da, &xs, &ys, &zs, &xm, &ym, &zm));

@@ -19,6 +19,7 @@
 #include "fluxion/io/library_versions.hpp"
 #include "fluxion/io/mesh_voxelizer.hpp"
 #include "fluxion/linalg/linear_solver.hpp"
+#include "fluxion/linalg/multigrid.hpp"
 #include "fluxion/linalg/petsc_solver.hpp"
 #include "fluxion/linalg/sor.hpp"
 #include "fluxion/linalg/sor_solver.hpp"

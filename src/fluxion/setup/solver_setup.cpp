@@ -57,7 +57,7 @@ void declare_solver(Schema& s, const std::string& p, const std::vector<std::stri
               kAllTypes)
       .string(p + ".ksp", "cg", "type petsc: PETSc KSP type (cg, gmres, bcgs, richardson, preonly, ...)")
       .string(p + ".pc", "mg",
-              "type petsc: preconditioner: mg (geometric multigrid on the grid), gamg, hypre, sor, icc, ilu, jacobi, lu, none")
+              "type petsc: preconditioner: mg (PETSc PCMG on the grid, Galerkin), fluxion_mg (fluxion's matrix-free multigrid V-cycle; the operator is then matrix-free too), gamg, hypre, sor, icc, ilu, jacobi, lu, none")
       .real(p + ".rtol", 1e-8, "Relative tolerance on ||b - Ax|| / ||b - Ax0||", Range::greater_than(0).and_less_than(1))
       .real(p + ".atol", 1e-50, "type petsc: absolute tolerance on ||b - Ax||", Range::greater_than(0))
       .integer(p + ".max_iterations", 10000,
