@@ -4,8 +4,8 @@
 
 #include <petsc/private/pcimpl.h>
 
+#include <algorithm>
 #include <cstdio>
-#include <functional>
 
 #include "fluxion/core/error.hpp"
 #include "fluxion/linalg/sor.hpp"
@@ -364,6 +364,10 @@ void Multigrid::build_solid_fixes(int l) {
   FLUXION_PETSC_CHECK(VecDestroy(&flags));
   const double* solid;
   FLUXION_PETSC_CHECK(VecGetArrayRead(C.local, &solid));
+  if (std::none_of(solid, solid + C.ghosted.size(), [](double v) { return v > 0.5; })) {
+    FLUXION_PETSC_CHECK(VecRestoreArrayRead(C.local, &solid));
+    return;  // no solid coarse cell within reach of this rank's fine cells
+  }
   const std::vector<unsigned char>& fine_solid = F.op->solid_flags();
   PetscInt n = 0;
   for_each_cell(F.grid->owned(), [&](PetscInt i, PetscInt j, PetscInt k) {
