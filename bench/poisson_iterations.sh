@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Iteration counts of the 3D Poisson benchmark problem (poisson_overhead: -lap u = 1 on [0,1]^3,
-# Dirichlet, n^3 cells, CG, rtol 1e-8) against the grid, for CG + geometric multigrid and CG + SSOR:
+# Dirichlet, n^3 cells, CG, rtol 1e-8) against the grid, for CG + PETSc's PCMG, CG + fluxion_mg and CG + SSOR:
 # how each preconditioner's count grows with n (docs/benchmarks.md, "Which PC by default").
 # Counts are deterministic; it writes bench/results/poisson_iterations_<date>.md (builds nothing).
 #
@@ -15,18 +15,18 @@ SIZES=${*:-16 32 64 128}
 HERE=$(cd "$(dirname "$0")" && pwd)
 OUT=${OUT:-$HERE/results/poisson_iterations_$(date +%F).md}
 {
-  echo "# Poisson 3D: CG iterations against the grid (mg, SSOR)"
+  echo "# Poisson 3D: CG iterations against the grid (mg, fluxion_mg, SSOR)"
   echo
   echo "- date: $(date -Is); machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) CPUs; 1 MPI rank"
   echo "- source tree: \`$(git -C "$HERE" describe --always --dirty 2>/dev/null || echo '?')\`"
   echo "- command: \`bench/poisson_iterations.sh $BIN_ARG $SIZES\`, i.e. per n and pc: \`poisson_overhead -bench_n N -bench_pc PC\` (\`-pc_sor_symmetric\` for sor)"
   echo "- problem: -lap u = 1 on [0,1]^3, homogeneous Dirichlet, cell-centred 7-point stencil; CG, rtol 1e-8, x0 = 0"
   echo
-  echo "| cells | mg (PCMG, Galerkin) | sor (SSOR) |"
-  echo "|---|---|---|"
+  echo "| cells | mg (PCMG, Galerkin) | fluxion_mg | sor (SSOR) |"
+  echo "|---|---|---|---|"
   for n in $SIZES; do
     row="| ${n}^3 |"
-    for pc in mg sor; do
+    for pc in ${PCS:-mg fluxion_mg sor}; do
       extra=""; [[ $pc == sor ]] && extra="-pc_sor_symmetric"
       # shellcheck disable=SC2086
       line=$("$BIN" -bench_n "$n" -bench_pc "$pc" $extra | grep '^RESULT ')
