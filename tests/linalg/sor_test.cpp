@@ -10,6 +10,7 @@
 #include <cstdio>
 
 #include "fluxion/core/error.hpp"
+#include "../support/noise.hpp"
 #include "fluxion/linalg/petsc_solver.hpp"
 #include "fluxion/linalg/sor_solver.hpp"
 #include "fluxion/linalg/stencil_operator.hpp"
@@ -17,11 +18,7 @@
 namespace fluxion {
 namespace {
 
-// A rank-independent pseudo-random value of a cell centre, in [-1, 1].
-double noise(const Field::Point& x) {
-  const double v = std::sin(12.9898 * x[0] + 78.233 * x[1] + 37.719 * x[2]) * 43758.5453;
-  return 2.0 * (v - std::floor(v)) - 1.0;
-}
+using test::noise;
 
 struct Problem {
   std::shared_ptr<const Grid> grid;

@@ -288,7 +288,7 @@ const StencilOperator& Multigrid::op(int level) const {
 std::string Multigrid::describe() const {
   std::string s = std::to_string(levels()) + (levels() == 1 ? " level: " : " levels: ");
   for (int l = 0; l < levels(); ++l) {
-    const Grid& g = levels_[l]->grid->dim() == 3 ? *levels_[l]->grid : *levels_[l]->grid;
+    const Grid& g = *levels_[l]->grid;
     s += (l ? ", " : "") + std::to_string(g.cells(0)) + " x " + std::to_string(g.cells(1));
     if (g.dim() == 3) s += " x " + std::to_string(g.cells(2));
   }
