@@ -15,6 +15,8 @@
 #include <vtkTransform.h>
 #include <vtkTransformPolyDataFilter.h>
 #include <vtkTriangleFilter.h>
+#include <vtkXMLPolyDataReader.h>
+#include <vtkXMLPolyDataWriter.h>
 
 #include <cmath>
 #include <cstdint>
@@ -342,6 +344,34 @@ TEST(MeshVoxelizer, AllFormatsGiveTheSameCells) {
     difference.axpy(-1.0, reference.field());
     EXPECT_EQ(difference.norm_max(), 0.0) << file;
   }
+}
+
+// What ParaView's "Save Data" writes by default: appended raw, zlib-compressed. With a current
+// Debian 12 expat (reparse deferral) VTK 9.2's own reader fails on it; fluxion's must not.
+TEST(MeshVoxelizer, AnAppendedRawVtpAsParaViewSavesItGivesTheSameCells) {
+  TempDir tmp("appended");
+  auto original = vtkSmartPointer<vtkXMLPolyDataReader>::New();
+  original->SetFileName(mesh_path("sphere.vtp").c_str());
+  original->Update();
+  ASSERT_GT(original->GetOutput()->GetNumberOfPolys(), 0);
+  const fs::path file = tmp.path / "saved by paraview.vtp";
+  auto writer = vtkSmartPointer<vtkXMLPolyDataWriter>::New();
+  writer->SetFileName(file.c_str());
+  writer->SetInputData(original->GetOutput());
+  writer->SetDataModeToAppended();
+  writer->EncodeAppendedDataOff();
+  writer->SetCompressorTypeToZLib();
+  ASSERT_EQ(writer->Write(), 1);
+  ASSERT_NE(read_text(file).find("<AppendedData encoding=\"raw\">"), std::string::npos);
+
+  auto grid = cube_grid(PETSC_COMM_WORLD, 24, 1.2);
+  SolidMask reference(grid), mask(grid);
+  add_mesh_obstacle(reference, mesh_path("sphere.stl"));
+  add_mesh_obstacle(mask, file);
+  ASSERT_GT(reference.solid_cells(), 0);
+  Field difference = mask.field();
+  difference.axpy(-1.0, reference.field());
+  EXPECT_EQ(difference.norm_max(), 0.0);
 }
 
 TEST(MeshVoxelizer, OpenSurfaceIsRejected) {

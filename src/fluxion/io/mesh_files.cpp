@@ -4,11 +4,14 @@
 // vertex crashes), so nothing a file says is used before the file's size or content backs it.
 #include "fluxion/io/mesh_files.hpp"
 
+#include <dlfcn.h>
 #include <sys/stat.h>
 #include <vtkCallbackCommand.h>
 #include <vtkCellArray.h>
 #include <vtkCommand.h>
 #include <vtkExecutive.h>
+#include <vtkObjectFactory.h>
+#include <vtkXMLDataParser.h>
 #include <vtkPoints.h>
 #include <vtkXMLPolyDataReader.h>
 
@@ -599,10 +602,46 @@ void update_or_throw(vtkAlgorithm* algorithm, const fs::path& file, const char* 
 
 namespace {
 
+/// VTK 9.2's XML data parser stops at <AppendedData> by feeding expat the bytes up to that tag and
+/// then finishing the document; expat's reparse deferral (Debian 12's security updates backport it:
+/// present in 2.5.0-1+deb12u5, absent in deb12u1) holds such a chunk back, so the parser runs on
+/// into the appended bytes and fails ("not well-formed (invalid token)") on every appended file,
+/// which is what ParaView writes by default. Later VTK switches the deferral off; so does this.
+class PromptXmlDataParser : public vtkXMLDataParser {
+ public:
+  static PromptXmlDataParser* New();
+  vtkTypeMacro(PromptXmlDataParser, vtkXMLDataParser);
+
+ protected:
+  int CreateParser() override {
+    if (!vtkXMLDataParser::CreateParser()) return 0;
+    // XML_Bool XML_SetReparseDeferralEnabled(XML_Parser, XML_Bool), looked up at run time: the
+    // expat headers this is built against may predate it.
+    using Switch = unsigned char (*)(void*, unsigned char);
+    static const auto disable = reinterpret_cast<Switch>(dlsym(RTLD_DEFAULT, "XML_SetReparseDeferralEnabled"));
+    if (disable && this->Parser) disable(this->Parser, 0);
+    return 1;
+  }
+};
+vtkStandardNewMacro(PromptXmlDataParser);
+
+class PolyDataReader : public vtkXMLPolyDataReader {
+ public:
+  static PolyDataReader* New();
+  vtkTypeMacro(PolyDataReader, vtkXMLPolyDataReader);
+
+ protected:
+  void CreateXMLParser() override {
+    if (this->XMLParser) this->DestroyXMLParser();
+    this->XMLParser = PromptXmlDataParser::New();
+  }
+};
+vtkStandardNewMacro(PolyDataReader);
+
 /// VTK's XML reader, after check_vtp; its output's cells must index its points.
 vtkSmartPointer<vtkPolyData> read_vtp(const Reader& r, const fs::path& file) {
   check_vtp(r);
-  auto reader = vtkSmartPointer<vtkXMLPolyDataReader>::New();
+  auto reader = vtkSmartPointer<PolyDataReader>::New();
   reader->SetFileName(file.string().c_str());
   update_or_throw(reader, file, "cannot read mesh");
   vtkSmartPointer<vtkPolyData> surface = reader->GetOutput();

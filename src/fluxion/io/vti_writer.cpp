@@ -118,8 +118,11 @@ void VtiSeries::write_step(int step, double time, const std::vector<const Field*
     vtkNew<vtkXMLImageDataWriter> writer;
     writer->SetFileName(tmp.c_str());
     writer->SetInputData(image);
-    writer->SetDataModeToAppended();
-    writer->EncodeAppendedDataOff();
+    // Inline base64, no <AppendedData> section: with Debian 12's expat security updates (seen with
+    // 2.5.0-1+deb12u5, not with deb12u1: reparse deferral) ParaView 5.11's XML reader cannot stop at an <AppendedData> tag and
+    // fails on every appended file ("not well-formed (invalid token)" for raw bytes, "junk after
+    // document element" for base64). Inline data is plain well-formed XML.
+    writer->SetDataModeToBinary();
     std::error_code ec;
     if (writer->Write() != 1) {
       std::filesystem::remove(tmp, ec);  // no half-written temporary is left behind (a full disk)
