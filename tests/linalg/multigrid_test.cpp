@@ -94,13 +94,13 @@ TEST(MultigridMpi, VCycleIsSymmetricAndPositive) {
 
 // The V-cycle as a stationary iteration x <- x + M (b - A x) on -lap u = f with Dirichlet faces:
 // the asymptotic residual reduction per cycle, on three grids. The bounds are regression bounds
-// with a margin over what was measured (2026-12-02): two-grid 0.28 (2D) and 0.40 (3D) on every
-// grid, which is red-black Gauss-Seidel (1, 1) with these transfers; the full V-cycle 0.54, 0.61,
-// 0.69 in 2D from 32 x 16 to 128 x 64 (0.41 in 3D): with Dirichlet faces the rediscretised coarse
-// operators lose a little per level (with periodic faces the V-cycle keeps the two-grid factor),
-// which issue 6 leaves open.
+// with a margin over what was measured (2026-12-03): two-grid 0.28 (2D) and 0.39-0.40 (3D), the
+// full V-cycle 0.37 (2D, 4 to 6 levels) and 0.46-0.47 (3D), which is red-black Gauss-Seidel (1, 1)
+// with these transfers. The factor must not grow with the number of levels: it did (0.54, 0.61,
+// 0.69 in 2D) while the coarse levels lost their Dirichlet faces' share of the diagonal.
 TEST(Multigrid, ContractionFactorIsBoundedOnEveryGrid) {
-  for (int dim : {2, 3})
+  for (int dim : {2, 3}) {
+    double coarsest_grid_factor = 0.0;
     for (PetscInt n : {16, 32, 64}) {
       if (dim == 3 && n == 64) continue;  // kept fast
       auto p = make_problem(PETSC_COMM_SELF, dim, {2 * n, n, dim == 3 ? n : 1}, Kind::Dirichlet);
@@ -116,10 +116,14 @@ TEST(Multigrid, ContractionFactorIsBoundedOnEveryGrid) {
           mg.vcycle(r.vec(), e.vec());
           x.axpy(1.0, e);
         }
-        const double bound = levels == 2 ? (dim == 2 ? 0.3 : 0.42) : 0.75;
+        const double bound = levels == 2 ? (dim == 2 ? 0.3 : 0.42) : (dim == 2 ? 0.4 : 0.5);
         EXPECT_LT(factor, bound) << "dim " << dim << " n " << n << " levels " << mg.describe();
+        if (levels == 0 && n == 16) coarsest_grid_factor = factor;
+        if (levels == 0 && n > 16)
+          EXPECT_LT(factor, coarsest_grid_factor + 0.02) << "dim " << dim << " n " << n << ": grows with depth";
       }
     }
+  }
 }
 
 // CG + fluxion_mg through PetscSolver: the answer of a sparse direct solve, on any rank count, for

@@ -69,7 +69,7 @@ std::unique_ptr<StencilOperator> coarsen_operator(const StencilOperator& fine, s
   FLUXION_PETSC_CHECK(DMCreateLocalVector(fdm, &flocal));
   {
     const IndexBox& o = fg.owned();
-    const std::vector<double> dirichlet = fine.dirichlet_diagonal();
+    const std::vector<double>& dirichlet = fine.dirichlet_diagonal();
     const std::vector<unsigned char>& solid = fine.solid_flags();
     const double* diag = fine.diagonal_data();
     double* a;
@@ -96,7 +96,9 @@ std::unique_ptr<StencilOperator> coarsen_operator(const StencilOperator& fine, s
   w.singular = fine.singular();
   w.diagonal.assign(co.size(), 0.0);
   w.solid.assign(co.size(), 0);
-  std::vector<double> reaction(co.size(), 0.0), dirichlet(co.size(), 0.0);
+  std::vector<double> reaction(co.size(), 0.0);
+  w.dirichlet.assign(co.size(), 0.0);
+  std::vector<double>& dirichlet = w.dirichlet;
 
   // Coarse lower-face weights on the owned coarse cells, exchanged so that each rank also knows
   // the lower face of the cell above its box (its own upper face).
@@ -170,6 +172,7 @@ std::unique_ptr<StencilOperator> coarsen_operator(const StencilOperator& fine, s
     if (dim == 3) diag -= w.faces[2][(kk * ny + jj) * nx + ii] + w.faces[2][((kk + 1) * ny + jj) * nx + ii];
     if (w.solid[n] || !(diag > 0.0)) {
       w.solid[n] = 1;
+      dirichlet[n] = 0.0;
       diag = solid_scale;
     }
     w.diagonal[n++] = diag;

@@ -64,19 +64,11 @@ StencilOperator::StencilOperator(std::shared_ptr<const Grid> grid, BoundaryCondi
   diag_ = std::move(weights.diagonal);
   faces_ = std::move(weights.faces);
   is_solid_ = std::move(weights.solid);
+  dirichlet_ = std::move(weights.dirichlet);
+  if (dirichlet_.empty()) dirichlet_.assign(diag_.size(), 0.0);
+  if (dirichlet_.size() != diag_.size()) throw Error("StencilOperator: the Dirichlet diagonal must cover the owned box");
   singular_ = weights.singular;
   build_null_space();
-}
-
-std::vector<double> StencilOperator::dirichlet_diagonal() const {
-  std::vector<double> d(diag_.size(), 0.0);
-  const IndexBox& o = grid_->owned();
-  for (const BoundaryFace& f : boundary_faces_) {
-    if (bc_[static_cast<Face>(f.direction)].type != BcType::Dirichlet) continue;
-    d[((f.cell[2] - o.begin[2]) * o.extent(1) + (f.cell[1] - o.begin[1])) * o.extent(0) + (f.cell[0] - o.begin[0])] +=
-        f.weight;
-  }
-  return d;
 }
 
 namespace {
@@ -167,6 +159,7 @@ void StencilOperator::compute_weights(const Field& k, const Field& c) {
   diag_.assign(o.size(), 0.0);
   is_solid_.assign(o.size(), 0);
   boundary_faces_.clear();
+  dirichlet_.assign(o.size(), 0.0);
   bool any_c = false;
   PetscInt p = 0;
   for_each_cell(o, [&](PetscInt i, PetscInt j, PetscInt kk) {
@@ -193,6 +186,7 @@ void StencilOperator::compute_weights(const Field& k, const Field& c) {
         double kb = behind ? 1.5 * kp - 0.5 * kg(r[0], r[1], r[2]) : kp;
         if (kb <= 0.5 * kp) kb = kp;  // a steep k: keep the face conductance positive
         diag += 2.0 * kb * inv_h2[a];
+        dirichlet_[p] += 2.0 * kb * inv_h2[a];
         boundary_faces_.push_back({{i, j, kk}, d, 2.0 * kb * inv_h2[a]});
       } else if (type == BcType::Neumann) {
         boundary_faces_.push_back({{i, j, kk}, d, 1.0 / g.spacing(a)});

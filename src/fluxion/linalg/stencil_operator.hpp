@@ -20,6 +20,8 @@ struct StencilWeights {
   std::vector<double> diagonal;             // owned box, x fastest
   std::array<std::vector<double>, 3> faces; // face_box(axis) each (empty for z in 2D)
   std::vector<unsigned char> solid;         // owned box: 1 for a solid cell (identity row)
+  std::vector<double> dirichlet;            // owned box: the part of `diagonal` that comes from
+                                            // Dirichlet domain faces (empty: none)
   bool singular = false;                    // the constant on the fluid cells is a null vector
 };
 
@@ -91,7 +93,7 @@ class StencilOperator {
   /// The owned cell's weight on its Dirichlet domain faces (2 k_b / h^2 each, summed; 0 for
   /// cells on no Dirichlet face), in the diagonal's order: the part of the diagonal that comes
   /// from boundary conditions.
-  std::vector<double> dirichlet_diagonal() const;
+  const std::vector<double>& dirichlet_diagonal() const { return dirichlet_; }
 
   /// The operator that made a PETSc Mat (matrix() or shell() of some StencilOperator), or null:
   /// how a PETSc preconditioner handed only the Mat finds the stencil.
@@ -118,6 +120,7 @@ class StencilOperator {
     double weight;
   };
   std::vector<BoundaryFace> boundary_faces_;
+  Storage dirichlet_;
   std::vector<unsigned char> is_solid_;
   bool singular_ = false;
   Vec null_vector_ = nullptr;
