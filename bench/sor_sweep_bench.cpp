@@ -1,6 +1,6 @@
 // Google Benchmark: one SOR sweep on the Poisson matrix, fluxion's matrix-free SorSweeper
-// (lexicographic forward, red-black forward) against PETSc's MatSOR(SOR_FORWARD_SWEEP) on the
-// assembled AIJ matrix of the same operator (StencilOperator::matrix()), 2D 1025^2 and 3D 128^3,
+// (lexicographic forward, red-black forward fused and in two passes) and one fluxion_mg V-cycle,
+// against PETSc's MatSOR(SOR_FORWARD_SWEEP) on the assembled AIJ matrix of the same operator (StencilOperator::matrix()), 2D 1025^2 and 3D 128^3,
 // plus a STREAM triad a[i] = b[i] + s c[i] on three 64 MB arrays measured in the same run.
 //
 //   sor_sweep_bench [--benchmark_...]
@@ -11,8 +11,11 @@
 //  - matrix-free lexicographic: x read + write (16), b (8), 1 / a_ii (8), one face weight per axis
 //    (the faces are stored once per face: 8 per axis): 2D 48 B, 3D 56 B. The diagonal is not read
 //    (the kernel uses (1 - omega) x_i + omega / a_ii (b_i - sum_{j != i} a_ij x_j)).
-//  - matrix-free red-black: each colour pass streams every cache line of every array (both colours
-//    share the lines), so twice the lexicographic bytes: 2D 96 B, 3D 112 B.
+//  - matrix-free red-black, fused (the default): the second colour follows the first a row / plane
+//    behind, one pass: the lexicographic bytes. Two passes (one per colour): each streams every
+//    cache line of every array (both colours share the lines), twice the bytes: 2D 96 B, 3D 112 B.
+//  - one fluxion_mg V-cycle (BM_MultigridVCycle, 2D 1024^2 so that it coarsens): time only, with
+//    the residual reduction per cycle as a stationary iteration and the number of levels.
 //  - MatSOR (SeqAIJ, 32-bit PetscInt): per row nnz values (8 nnz) + column indices (4 nnz) + row
 //    pointer (4) + diagonal and inverse diagonal (mdiag, idiag: 16) + x read + write (16) + b (8),
 //    with the exact nnz of the assembled matrix (about 5 / 7 per row): 2D ~104 B, 3D ~128 B.
@@ -27,6 +30,7 @@
 
 #include "fluxion/core/grid.hpp"
 #include "fluxion/core/petsc_session.hpp"
+#include "fluxion/linalg/multigrid.hpp"
 #include "fluxion/linalg/sor.hpp"
 #include "fluxion/linalg/stencil_operator.hpp"
 
@@ -97,14 +101,54 @@ void BM_MatrixFreeSOR_Lexicographic(benchmark::State& state) {
   counters(state, static_cast<double>(s.grid->global_cells()), dim == 2 ? 48.0 : 56.0);
 }
 
+// Red-black with the two colours fused into one pass over memory (the default) or one pass each.
 void BM_MatrixFreeSOR_RedBlack(benchmark::State& state) {
   const int dim = static_cast<int>(state.range(0));
   Setup& s = setup_for(dim, state.range(1));
+  s.sweeper->fuse_red_black(true);
   for (auto _ : state) {
     s.sweeper->relax(s.b->vec(), kOmega, SorOrdering::RedBlack, SweepDirection::Forward, 1);
     benchmark::ClobberMemory();
   }
+  counters(state, static_cast<double>(s.grid->global_cells()), dim == 2 ? 48.0 : 56.0);
+}
+
+void BM_MatrixFreeSOR_RedBlackTwoPasses(benchmark::State& state) {
+  const int dim = static_cast<int>(state.range(0));
+  Setup& s = setup_for(dim, state.range(1));
+  s.sweeper->fuse_red_black(false);
+  for (auto _ : state) {
+    s.sweeper->relax(s.b->vec(), kOmega, SorOrdering::RedBlack, SweepDirection::Forward, 1);
+    benchmark::ClobberMemory();
+  }
+  s.sweeper->fuse_red_black(true);
   counters(state, static_cast<double>(s.grid->global_cells()), dim == 2 ? 96.0 : 112.0);
+}
+
+// One V-cycle of fluxion_mg (the preconditioner application: x = M b) on the same operator, with
+// the residual reduction per cycle as a stationary iteration (measured once, before the timing).
+void BM_MultigridVCycle(benchmark::State& state) {
+  const int dim = static_cast<int>(state.range(0));
+  Setup& s = setup_for(dim, state.range(1));
+  Multigrid mg(*s.op);
+  Field x(s.grid, "x"), r(s.grid, "r"), e(s.grid, "e");
+  double before = 0.0, factor = 0.0;
+  for (int cycle = 0; cycle < 6; ++cycle) {
+    s.op->residual(*s.b, x, r);
+    double now = 0.0;
+    VecNorm(r.vec(), NORM_2, &now);
+    if (cycle > 0) factor = now / before;  // the last one: the asymptotic rate
+    before = now;
+    mg.vcycle(r.vec(), e.vec());
+    x.axpy(1.0, e);
+  }
+  for (auto _ : state) {
+    mg.vcycle(s.b->vec(), x.vec());
+    benchmark::ClobberMemory();
+  }
+  counters(state, static_cast<double>(s.grid->global_cells()), 0.0);
+  state.counters["residual_reduction"] = factor;
+  state.counters["levels"] = mg.levels();
 }
 
 void BM_PetscMatSOR_Forward(benchmark::State& state) {
@@ -139,6 +183,8 @@ constexpr int64_t kTriadN = 8 * 1024 * 1024;
 BENCHMARK(BM_StreamTriad)->Arg(kTriadN)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_MatrixFreeSOR_Lexicographic)->Args({2, 1025})->Args({3, 128})->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_MatrixFreeSOR_RedBlack)->Args({2, 1025})->Args({3, 128})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_MatrixFreeSOR_RedBlackTwoPasses)->Args({2, 1025})->Args({3, 128})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_MultigridVCycle)->Args({2, 1024})->Args({3, 128})->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_PetscMatSOR_Forward)->Args({2, 1025})->Args({3, 128})->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_StreamTriad)->Name("BM_StreamTriad_again")->Arg(kTriadN)->Unit(benchmark::kMillisecond)->UseRealTime();
 

@@ -51,47 +51,66 @@ PetscInt offset(const IndexBox& b, PetscInt i, PetscInt j, PetscInt k) {
   return ((k - b.begin[2]) * b.extent(1) + (j - b.begin[1])) * b.extent(0) + (i - b.begin[0]);
 }
 
-// Values exchanged per fine cell to build the coarse operator.
+// What each coarse cell gathers from its children to build the coarse operator.
 enum Slot { kSolid = 0, kReaction = 1, kDirichlet = 2, kFaceX = 3 };  // faces: kFaceX + axis
 
 /// The coarse operator of `fine` on `coarse` (= fine.grid().coarsen()), as described in
-/// multigrid.hpp.
+/// multigrid.hpp. Every owned fine cell adds its share to its parent: the parent is owned here,
+/// or (a fine box that starts at an odd index) one layer below the owned coarse box, in the
+/// ghost layer of a coarse box DM, whose owner sums the shares (DMLocalToGlobal, ADD_VALUES).
 std::unique_ptr<StencilOperator> coarsen_operator(const StencilOperator& fine, std::shared_ptr<const Grid> coarse) {
   const Grid& fg = fine.grid();
   const int dim = fg.dim();
   const int dof = kFaceX + dim;
-  const int children = 1 << dim;
+  const double children = 1 << dim;
+  const double tangential = 1.0 / (1 << (dim - 1));  // mean over the fine faces on a coarse face
 
-  // Fine cell data, with a ghost layer (children of a coarse cell may lie one layer outside).
-  DM fdm = make_box_dm(fg, dof);
-  Vec fglobal, flocal;
-  FLUXION_PETSC_CHECK(DMCreateGlobalVector(fdm, &fglobal));
-  FLUXION_PETSC_CHECK(DMCreateLocalVector(fdm, &flocal));
+  const Grid& cg = *coarse;
+  const IndexBox& co = cg.owned();
+  DM cdm = make_box_dm(cg, dof);
+  Vec cglobal, clocal;
+  FLUXION_PETSC_CHECK(DMCreateGlobalVector(cdm, &cglobal));
+  FLUXION_PETSC_CHECK(DMCreateLocalVector(cdm, &clocal));
+  const IndexBox cbox = ghost_box(cdm);
   {
     const IndexBox& o = fg.owned();
     const std::vector<double>& dirichlet = fine.dirichlet_diagonal();
     const std::vector<unsigned char>& solid = fine.solid_flags();
     const double* diag = fine.diagonal_data();
-    double* a;
-    FLUXION_PETSC_CHECK(VecGetArray(fglobal, &a));
+    std::array<const double*, 3> face{};
+    std::array<PetscInt, 3> upper{};
+    for (int ax = 0; ax < dim; ++ax) {
+      face[ax] = fine.face_data(ax);
+      upper[ax] = fine.upper_face_step(ax);
+    }
+    double* c;
+    FLUXION_PETSC_CHECK(VecSet(clocal, 0.0));
+    FLUXION_PETSC_CHECK(VecGetArray(clocal, &c));
     PetscInt n = 0;
-    for_each_cell(o, [&](PetscInt i, PetscInt j, PetscInt k) {
-      double* v = a + n * dof;
-      v[kSolid] = solid[n] ? 1.0 : 0.0;
-      double coupling = 0.0;  // sum of the (negative) face weights around the cell
-      for (int d = 0; d < 2 * dim; ++d) coupling += fine.off_diagonal(d, i, j, k);
-      v[kReaction] = solid[n] ? 0.0 : diag[n] + coupling - dirichlet[n];
-      v[kDirichlet] = solid[n] ? 0.0 : dirichlet[n];
-      for (int ax = 0; ax < dim; ++ax) v[kFaceX + ax] = fine.off_diagonal(2 * ax, i, j, k);  // lower face
-      ++n;
-    });
-    FLUXION_PETSC_CHECK(VecRestoreArray(fglobal, &a));
+    for (PetscInt k = o.begin[2]; k < o.end[2]; ++k)
+      for (PetscInt j = o.begin[1]; j < o.end[1]; ++j)
+        for (PetscInt i = o.begin[0]; i < o.end[0]; ++i, ++n) {
+          double* v = c + offset(cbox, i / 2, j / 2, dim == 3 ? k / 2 : 0) * dof;
+          if (solid[n]) {
+            v[kSolid] += 1.0;
+            continue;
+          }
+          double coupling = 0.0;  // sum of the (negative) face weights around the cell
+          for (int ax = 0; ax < dim; ++ax) {
+            const PetscInt lower = fine.lower_face(ax, i - o.begin[0], j - o.begin[1], k - o.begin[2]);
+            const double below = face[ax][lower];
+            coupling += below + face[ax][lower + upper[ax]];
+            const std::array<PetscInt, 3> q = {i, j, k};
+            if ((q[ax] & 1) == 0) v[kFaceX + ax] += below * tangential / 4.0;
+          }
+          v[kReaction] += (diag[n] + coupling - dirichlet[n]) / children;
+          v[kDirichlet] += dirichlet[n] * tangential / 4.0;
+        }
+    FLUXION_PETSC_CHECK(VecRestoreArray(clocal, &c));
   }
-  FLUXION_PETSC_CHECK(DMGlobalToLocal(fdm, fglobal, INSERT_VALUES, flocal));
-  const IndexBox fbox = ghost_box(fdm);
+  FLUXION_PETSC_CHECK(VecSet(cglobal, 0.0));
+  FLUXION_PETSC_CHECK(DMLocalToGlobal(cdm, clocal, ADD_VALUES, cglobal));
 
-  const Grid& cg = *coarse;
-  const IndexBox& co = cg.owned();
   StencilWeights w;
   w.singular = fine.singular();
   w.diagonal.assign(co.size(), 0.0);
@@ -99,41 +118,18 @@ std::unique_ptr<StencilOperator> coarsen_operator(const StencilOperator& fine, s
   std::vector<double> reaction(co.size(), 0.0);
   w.dirichlet.assign(co.size(), 0.0);
   std::vector<double>& dirichlet = w.dirichlet;
-
-  // Coarse lower-face weights on the owned coarse cells, exchanged so that each rank also knows
-  // the lower face of the cell above its box (its own upper face).
-  DM cdm = make_box_dm(cg, dim);
-  Vec cglobal, clocal;
-  FLUXION_PETSC_CHECK(DMCreateGlobalVector(cdm, &cglobal));
-  FLUXION_PETSC_CHECK(DMCreateLocalVector(cdm, &clocal));
   {
-    const double* f;
-    double* c;
-    FLUXION_PETSC_CHECK(VecGetArrayRead(flocal, &f));
-    FLUXION_PETSC_CHECK(VecGetArray(cglobal, &c));
-    const double tangential = 1.0 / (1 << (dim - 1));  // mean over the fine faces on a coarse face
-    PetscInt n = 0;
-    for_each_cell(co, [&](PetscInt I, PetscInt J, PetscInt K) {
-      const std::array<PetscInt, 3> base = {2 * I, 2 * J, dim == 3 ? 2 * K : 0};
-      double solid_children = 0.0;
-      for (int m = 0; m < children; ++m) {
-        const std::array<PetscInt, 3> q = {base[0] + (m & 1), base[1] + ((m >> 1) & 1),
-                                           base[2] + (dim == 3 ? ((m >> 2) & 1) : 0)};
-        const double* v = f + offset(fbox, q[0], q[1], q[2]) * dof;
-        solid_children += v[kSolid];
-        reaction[n] += v[kReaction] / children;
-        dirichlet[n] += v[kDirichlet] * tangential / 4.0;
-        for (int ax = 0; ax < dim; ++ax)
-          if (q[ax] == base[ax]) c[n * dim + ax] += v[kFaceX + ax] * tangential / 4.0;
-      }
-      w.solid[n] = solid_children == children ? 1 : 0;
-      ++n;
-    });
-    FLUXION_PETSC_CHECK(VecRestoreArray(cglobal, &c));
-    FLUXION_PETSC_CHECK(VecRestoreArrayRead(flocal, &f));
+    const double* c;
+    FLUXION_PETSC_CHECK(VecGetArrayRead(cglobal, &c));
+    for (PetscInt n = 0; n < co.size(); ++n) {
+      w.solid[n] = c[n * dof + kSolid] == children ? 1 : 0;
+      reaction[n] = c[n * dof + kReaction];
+      dirichlet[n] = c[n * dof + kDirichlet];
+    }
+    FLUXION_PETSC_CHECK(VecRestoreArrayRead(cglobal, &c));
   }
+  // Each rank also needs the lower face of the cell above its box (its own upper face).
   FLUXION_PETSC_CHECK(DMGlobalToLocal(cdm, cglobal, INSERT_VALUES, clocal));
-  const IndexBox cbox = ghost_box(cdm);
   {
     const double* c;
     FLUXION_PETSC_CHECK(VecGetArrayRead(clocal, &c));
@@ -145,7 +141,7 @@ std::unique_ptr<StencilOperator> coarsen_operator(const StencilOperator& fine, s
       for_each_cell(faces, [&](PetscInt i, PetscInt j, PetscInt k) {
         const std::array<PetscInt, 3> q = {i, j, k};
         const bool outside = !cg.periodic(ax) && q[ax] == cg.cells(ax);  // the domain's upper face
-        if (!outside) w.faces[ax][n] = c[offset(cbox, i, j, k) * dim + ax];
+        if (!outside) w.faces[ax][n] = c[offset(cbox, i, j, k) * dof + kFaceX + ax];
         ++n;
       });
     }
@@ -154,9 +150,6 @@ std::unique_ptr<StencilOperator> coarsen_operator(const StencilOperator& fine, s
   FLUXION_PETSC_CHECK(VecDestroy(&clocal));
   FLUXION_PETSC_CHECK(VecDestroy(&cglobal));
   FLUXION_PETSC_CHECK(DMDestroy(&cdm));
-  FLUXION_PETSC_CHECK(VecDestroy(&flocal));
-  FLUXION_PETSC_CHECK(VecDestroy(&fglobal));
-  FLUXION_PETSC_CHECK(DMDestroy(&fdm));
 
   // Diagonal: reaction, minus the couplings, plus the Dirichlet faces. A fluid cell that nothing
   // couples to (cut off by obstacles at this resolution) becomes an identity row, like a solid.
@@ -313,16 +306,14 @@ void Multigrid::cycle(int l) const {
     FLUXION_PETSC_CHECK(KSPSolve(coarse_, L.b, L.x));
     return;
   }
+  // The iterate stays in the sweeper from the pre- to the post-smoothing.
   const int steps = settings_.smoothing_steps;
   L.sweeper->load_zero();
   L.sweeper->relax(L.b, 1.0, SorOrdering::RedBlack, SweepDirection::Forward, steps);
-  L.sweeper->store(L.x);
-  L.op->apply(L.x, L.r);
-  FLUXION_PETSC_CHECK(VecAYPX(L.r, -1.0, L.b));
+  L.sweeper->residual(L.b, L.r);
   restrict_residual(l);
   cycle(l + 1);
   prolong_add(l);
-  L.sweeper->load(L.x);
   L.sweeper->relax(L.b, 1.0, SorOrdering::RedBlack, SweepDirection::Backward, steps);
   L.sweeper->store(L.x);
 }
@@ -468,17 +459,24 @@ void Multigrid::restrict_residual(int l) const {
   FLUXION_PETSC_CHECK(VecGetArray(C.local, &c));
   FLUXION_PETSC_CHECK(VecGetArray(F.r, &r));
   for (PetscInt s : F.solid_cells) r[s] = 0.0;  // solid cells take no part (their rows are identities)
-  for_each_fine_row(fg, C.ghosted, linear, [&](PetscInt n, PetscInt i0, PetscInt i1, const std::array<PetscInt, 4>& rows,
-                                               const std::array<double, 4>& w) {
+  // Per fine row: along x into a coarse-row buffer, then the buffer into the (up to) four coarse
+  // rows it feeds.
+  const IndexBox& cb = C.ghosted;
+  std::vector<double> buffer(static_cast<std::size_t>(cb.extent(0)));
+  double* t = buffer.data() - cb.begin[0];  // indexed by the global coarse x index
+  for_each_fine_row(fg, cb, linear, [&](PetscInt n, PetscInt i0, PetscInt i1, const std::array<PetscInt, 4>& rows,
+                                        const std::array<double, 4>& w) {
+    std::fill(buffer.begin(), buffer.end(), 0.0);
     for (PetscInt i = i0; i < i1; ++i) {
       const AxisTerms tx = axis_terms(i, linear, true);
       const double v = r[n + (i - i0)] * scale;
-      for (int q = 0; q < 4; ++q) {
-        if (w[q] == 0.0) continue;
-        double* row = c + rows[q];
-        row[tx.p] += w[q] * tx.wp * v;
-        row[tx.q] += w[q] * tx.wq * v;
-      }
+      t[tx.p] += tx.wp * v;
+      t[tx.q] += tx.wq * v;
+    }
+    for (int q = 0; q < 4; ++q) {
+      if (w[q] == 0.0) continue;
+      double* row = c + rows[q];
+      for (PetscInt I = cb.begin[0]; I < cb.end[0]; ++I) row[I] += w[q] * t[I];
     }
   });
   for (const Level::SolidFix& fix : C.fixes) {
@@ -499,27 +497,35 @@ void Multigrid::prolong_add(int l) const {
   const bool linear = settings_.linear_prolongation;
   FLUXION_PETSC_CHECK(DMGlobalToLocal(C.box, C.x, INSERT_VALUES, C.local));
   double* c;
-  double* x;
   FLUXION_PETSC_CHECK(VecGetArray(C.local, &c));
   outside_ghosts(*C.grid, C.ghosted, C.reflect, C.reflect_upper, c, /*fold=*/false);
-  FLUXION_PETSC_CHECK(VecGetArray(F.x, &x));
-  for_each_fine_row(*F.grid, C.ghosted, linear, [&](PetscInt n, PetscInt i0, PetscInt i1,
-                                                    const std::array<PetscInt, 4>& rows, const std::array<double, 4>& w) {
+  // Into the sweeper's iterate, row by row; `cell(n)` finds an owned cell by its index.
+  const IndexBox& o = F.grid->owned();
+  const PetscInt nx = o.extent(0), ny = o.extent(1);
+  auto cell = [&](PetscInt n) -> double& { return F.sweeper->iterate_row((n / nx) % ny, n / (nx * ny))[n % nx]; };
+  // Per fine row: the (up to) four coarse rows combined into a buffer, then along x.
+  const IndexBox& cb = C.ghosted;
+  std::vector<double> buffer(static_cast<std::size_t>(cb.extent(0)));
+  double* t = buffer.data() - cb.begin[0];  // indexed by the global coarse x index
+  for_each_fine_row(*F.grid, cb, linear, [&](PetscInt n, PetscInt i0, PetscInt i1, const std::array<PetscInt, 4>& rows,
+                                             const std::array<double, 4>& w) {
     const double* r0 = c + rows[0];
     const double* r1 = c + rows[1];
     const double* r2 = c + rows[2];
     const double* r3 = c + rows[3];
+    if (w[2] != 0.0) {
+      for (PetscInt I = cb.begin[0]; I < cb.end[0]; ++I) t[I] = w[0] * r0[I] + w[1] * r1[I] + w[2] * r2[I] + w[3] * r3[I];
+    } else {
+      for (PetscInt I = cb.begin[0]; I < cb.end[0]; ++I) t[I] = w[0] * r0[I] + w[1] * r1[I];
+    }
+    double* x = F.sweeper->iterate_row((n / nx) % ny, n / (nx * ny));
     for (PetscInt i = i0; i < i1; ++i) {
       const AxisTerms tx = axis_terms(i, linear, true);
-      auto at = [&](const double* row) { return tx.wp * row[tx.p] + tx.wq * row[tx.q]; };
-      double sum = w[0] * at(r0) + w[1] * at(r1);
-      if (w[2] != 0.0) sum += w[2] * at(r2) + w[3] * at(r3);
-      x[n + (i - i0)] += sum;
+      x[i - i0] += tx.wp * t[tx.p] + tx.wq * t[tx.q];
     }
   });
-  for (const Level::SolidFix& fix : C.fixes) x[fix.fine] += fix.w * (c[fix.parent] - c[fix.solid]);
-  for (PetscInt s : F.solid_cells) x[s] = 0.0;
-  FLUXION_PETSC_CHECK(VecRestoreArray(F.x, &x));
+  for (const Level::SolidFix& fix : C.fixes) cell(fix.fine) += fix.w * (c[fix.parent] - c[fix.solid]);
+  for (PetscInt s : F.solid_cells) cell(s) = 0.0;
   FLUXION_PETSC_CHECK(VecRestoreArray(C.local, &c));
 }
 

@@ -83,12 +83,29 @@ class SorSweeper {
   double residual_norm(Vec b);
   void store(Field& x) const { store(x.vec()); }
   void store(Vec x) const;
+  /// r = b - A x of the loaded iterate (refreshes the ghosts if needed).
+  void residual(Vec b, Vec r);
+  /// The loaded iterate's owned row (j, k) (owned-box indices from 0, x fastest), to change in
+  /// place (a multigrid correction); the ghosts count as stale afterwards.
+  double* iterate_row(PetscInt j, PetscInt k) {
+    ghosts_fresh_ = false;
+    return x_.data() + (k + (dim_ == 3 ? 1 : 0)) * pxy_ + (j + 1) * px_ + 1;
+  }
+
+  /// A red-black sweep makes one pass over memory (the default) or two, one per colour; both give
+  /// the same iterate to the last bit. The choice is there to measure and to test the fused one.
+  void fuse_red_black(bool fused) { fuse_red_black_ = fused; }
 
  private:
   void exchange_ghosts();
   void copy_row(PetscInt from_j, PetscInt to_j, PetscInt k);
   void lexicographic(const double* b, double omega, bool forward);
-  void red_black(const double* b, double omega, int colour);
+  PetscInt first_of_colour(int colour, PetscInt j, PetscInt k) const;
+  /// The cells of `colour` in [begin, end) of owned row (j, k).
+  void colour_cells(const double* b, double omega, int colour, PetscInt j, PetscInt k, PetscInt begin, PetscInt end);
+  /// Colour `first`, then the other.
+  void red_black_two_pass(const double* b, double omega, int first);
+  void red_black_fused(const double* b, double omega, int first);
 
   const StencilOperator* op_;
   int dim_;
@@ -102,6 +119,7 @@ class SorSweeper {
   std::vector<double> send_, receive_;
   std::array<bool, 3> self_wrap_{};  // periodic axis with this rank its own neighbour
   bool ghosts_fresh_ = false;
+  bool fuse_red_black_ = true;
 };
 
 }  // namespace fluxion

@@ -113,20 +113,21 @@ inline void backward_row(const Row2d& r, double* x, double omega, double* a, dou
   }
 }
 
-/// Red-black: the cells first, first + 2, ... of the row; their neighbours all have the other
+/// Red-black: the cells first, first + 2, ... (before end) of the row; their neighbours all have the other
 /// colour, so the stride-2 loop has no dependence.
-inline void colour_row(const Row2d& r, double* x, double omega, PetscInt first) {
-  const PetscInt n = r.n, s = r.stride;
+inline void colour_row(const Row2d& r, double* x, double omega, PetscInt first, PetscInt end) {
+  const PetscInt s = r.stride;
   const double* __restrict b = r.b;
   const double* __restrict inv = r.inv_diag;
   const double* __restrict wx = r.wx;
   const double* __restrict lo = r.wy_lo;
   const double* __restrict hi = r.wy_hi;
-  for (PetscInt i = first; i < n; i += 2) {
+  for (PetscInt i = first; i < end; i += 2) {
     const double t = b[i] - wx[i] * x[i - 1] - wx[i + 1] * x[i + 1] - lo[i] * x[i - s] - hi[i] * x[i + s];
     x[i] = (1.0 - omega) * x[i] + omega * inv[i] * t;
   }
 }
+inline void colour_row(const Row2d& r, double* x, double omega, PetscInt first) { colour_row(r, x, omega, first, r.n); }
 
 /// sum_i (b - A x)_i^2 over the row.
 inline double residual_row(const Row2d& r, const double* x) {
@@ -139,6 +140,16 @@ inline double residual_row(const Row2d& r, const double* x) {
     sum += res * res;
   }
   return sum;
+}
+
+/// out = b - A x over the row.
+inline void residual_row(const Row2d& r, const double* x, double* __restrict out) {
+  const PetscInt n = r.n, s = r.stride;
+  for (PetscInt i = 0; i < n; ++i) {
+    const double ax = r.diag[i] * x[i] + r.wx[i] * x[i - 1] + r.wx[i + 1] * x[i + 1] + r.wy_lo[i] * x[i - s] +
+                      r.wy_hi[i] * x[i + s];
+    out[i] = r.b[i] - ax;
+  }
 }
 
 }  // namespace fluxion::sor_kernels

@@ -104,12 +104,6 @@ IndexBox StencilOperator::face_box(int axis) const {
   return b;
 }
 
-PetscInt StencilOperator::face_index(int axis, PetscInt i, PetscInt j, PetscInt k) const {
-  const IndexBox& o = grid_->owned();
-  const PetscInt ex = o.extent(0) + (axis == 0), ey = o.extent(1) + (axis == 1);
-  return ((k - o.begin[2]) * ey + (j - o.begin[1])) * ex + (i - o.begin[0]);
-}
-
 double StencilOperator::diagonal(PetscInt i, PetscInt j, PetscInt k) const {
   const IndexBox& o = grid_->owned();
   return diag_[((k - o.begin[2]) * o.extent(1) + (j - o.begin[1])) * o.extent(0) + (i - o.begin[0])];
@@ -119,7 +113,8 @@ double StencilOperator::off_diagonal(int d, PetscInt i, PetscInt j, PetscInt k) 
   const int a = d / 2;
   std::array<PetscInt, 3> f = {i, j, k};
   if (d % 2 == 1) f[a] += 1;  // the upper face of the cell is the lower face of the next one
-  return faces_[a][face_index(a, f[0], f[1], f[2])];
+  const IndexBox& o = grid_->owned();
+  return faces_[a][lower_face(a, f[0] - o.begin[0], f[1] - o.begin[1], f[2] - o.begin[2])];
 }
 
 void StencilOperator::compute_weights(const Field& k, const Field& c) {
@@ -173,9 +168,12 @@ void StencilOperator::compute_weights(const Field& k, const Field& c) {
     }
     double diag = ca(i, j, kk);
     if (diag != 0.0) any_c = true;
+    for (int a = 0; a < dim; ++a) {
+      const PetscInt lower = lower_face(a, i - o.begin[0], j - o.begin[1], kk - o.begin[2]);
+      diag -= faces_[a][lower] + faces_[a][lower + upper_face_step(a)];
+    }
     for (int d = 0; d < 2 * dim; ++d) {
       const int a = d / 2;
-      diag -= off_diagonal(d, i, j, kk);
       const std::array<PetscInt, 3> q = {i + kStep[d][0], j + kStep[d][1], kk + kStep[d][2]};
       if (g.periodic(a) || (q[a] >= 0 && q[a] < g.cells(a))) continue;
       const BcType type = bc_[static_cast<Face>(d)].type;

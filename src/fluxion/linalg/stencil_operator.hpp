@@ -88,6 +88,17 @@ class StencilOperator {
   const double* diagonal_data() const { return diag_.data(); }
   const double* face_data(int axis) const { return faces_[axis].data(); }
   IndexBox face_box(int axis) const;
+  /// Index in face_data(axis) of the lower face of owned cell (i, j, k), counted from the owned
+  /// box's first cell; its upper face is at that index plus upper_face_step(axis).
+  PetscInt lower_face(int axis, PetscInt i, PetscInt j, PetscInt k) const {
+    const IndexBox& o = grid_->owned();
+    const PetscInt ex = o.extent(0) + (axis == 0), ey = o.extent(1) + (axis == 1);
+    return (k * ey + j) * ex + i;
+  }
+  PetscInt upper_face_step(int axis) const {
+    const IndexBox& o = grid_->owned();
+    return axis == 0 ? 1 : axis == 1 ? o.extent(0) : o.extent(0) * o.extent(1);
+  }
   /// 1 for a solid owned cell, in the diagonal's order.
   const std::vector<unsigned char>& solid_flags() const { return is_solid_; }
   /// The owned cell's weight on its Dirichlet domain faces (2 k_b / h^2 each, summed; 0 for
@@ -102,7 +113,6 @@ class StencilOperator {
  private:
   using Storage = std::vector<double>;
 
-  PetscInt face_index(int axis, PetscInt i, PetscInt j, PetscInt k) const;
   void compute_weights(const Field& k, const Field& c);
   void build_null_space();
   void attach_to(Mat A) const;
