@@ -124,8 +124,14 @@ void PetscSolver::set_operator(const StencilOperator& op) {
   FLUXION_PETSC_CHECK(KSPCreate(g.comm(), &ksp_));
   if (!settings_.prefix.empty()) FLUXION_PETSC_CHECK(KSPSetOptionsPrefix(ksp_, settings_.prefix.c_str()));
   register_multigrid_pc();  // before KSPSetFromOptions, so that -pc_type fluxion_mg is known
+  // The PC that will run: the options database's -pc_type (applied last) wins over the settings.
+  char given[256] = "";
+  PetscBool from_options = PETSC_FALSE;
+  FLUXION_PETSC_CHECK(PetscOptionsGetString(nullptr, settings_.prefix.empty() ? nullptr : settings_.prefix.c_str(),
+                                            "-pc_type", given, sizeof given, &from_options));
+  const std::string pc_type = from_options ? std::string(given) : settings_.pc_type;
   // fluxion_mg reads the stencil itself: no matrix is assembled for it.
-  Mat A = settings_.matrix_free || settings_.pc_type == "fluxion_mg" ? op.shell() : op.matrix();
+  Mat A = settings_.matrix_free || pc_type == "fluxion_mg" ? op.shell() : op.matrix();
   if (op.singular()) {
     Vec v = op.null_vector();
     MatNullSpace ns;
@@ -135,7 +141,7 @@ void PetscSolver::set_operator(const StencilOperator& op) {
   }
   FLUXION_PETSC_CHECK(KSPSetOperators(ksp_, A, A));
   FLUXION_PETSC_CHECK(KSPSetType(ksp_, settings_.ksp_type.c_str()));
-  if (settings_.pc_type == "mg" && !settings_.matrix_free) {
+  if (pc_type == "mg" && !settings_.matrix_free) {
     configure_multigrid(op);
   } else {
     PC pc;

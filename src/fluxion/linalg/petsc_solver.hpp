@@ -15,11 +15,12 @@ namespace fluxion {
 /// is applied last, with `prefix`, so `-ksp_type gmres` on the command line wins.
 struct PetscSolverSettings {
   std::string ksp_type = "cg";
+  /// "fluxion_mg" (the default): fluxion's matrix-free multigrid V-cycle (multigrid.hpp; the
+  /// operator is then applied matrix-free too; docs/benchmarks.md says why it is the default);
   /// "mg": PETSc's geometric multigrid on the grid's DMDA (coarse grids by halving, Galerkin
-  /// coarse operators, so variable k and obstacles are handled); "fluxion_mg": fluxion's
-  /// matrix-free multigrid V-cycle (multigrid.hpp; the operator is then applied matrix-free too);
-  /// or any PETSc PC: "gamg", "hypre", "sor", "icc", "jacobi", "none", ...
-  std::string pc_type = "mg";
+  /// coarse operators); or any PETSc PC: "gamg", "hypre", "sor", "icc", "jacobi", "none", ...
+  /// A -pc_type in the options database (with `prefix`) replaces it.
+  std::string pc_type = "fluxion_mg";
   double rtol = 1e-8;       // on the unpreconditioned residual norm where the KSP allows it
   double atol = 1e-50;
   int max_iterations = 10000;

@@ -56,14 +56,15 @@ void declare_solver(Schema& s, const std::string& p, const std::vector<std::stri
               "(KSPRICHARDSON / KSPCG + PCSOR)",
               kAllTypes)
       .string(p + ".ksp", "cg", "type petsc: PETSc KSP type (cg, gmres, bcgs, richardson, preonly, ...)")
-      .string(p + ".pc", "mg",
-              "type petsc: preconditioner: mg (PETSc PCMG on the grid, Galerkin), fluxion_mg (fluxion's matrix-free multigrid V-cycle; the operator is then matrix-free too), gamg, hypre, sor, icc, ilu, jacobi, lu, none")
+      .string(p + ".pc", "fluxion_mg",
+              "type petsc: preconditioner: fluxion_mg (fluxion's matrix-free multigrid V-cycle; the operator is then "
+              "matrix-free too), mg (PETSc PCMG on the grid, Galerkin), gamg, hypre, sor, icc, ilu, jacobi, lu, none")
       .real(p + ".rtol", 1e-8, "Relative tolerance on ||b - Ax|| / ||b - Ax0||", Range::greater_than(0).and_less_than(1))
       .real(p + ".atol", 1e-50, "type petsc: absolute tolerance on ||b - Ax||", Range::greater_than(0))
       .integer(p + ".max_iterations", 10000,
                "Iteration cap; reaching it is non-convergence (and what a tuner is charged for that solve)",
                Range::at_least(1))
-      .boolean(p + ".matrix_free", false, "type petsc: apply the operator matrix-free (then pc must be none or jacobi)")
+      .boolean(p + ".matrix_free", false, "type petsc: apply the operator matrix-free (then pc must be fluxion_mg, none or jacobi; with fluxion_mg it always is)")
       .boolean(p + ".allow_nonconvergence", false, "Go on (with a warning) when a solve does not converge")
       .string(p + ".ordering", "auto",
               "type sor: sweep order. auto: lexicographic on one rank, red_black on several; red_black gives the "
@@ -249,8 +250,9 @@ SolverSetup make_solver(const Config& c, MPI_Comm comm, const std::string& p, st
     s.atol = c.real(p + ".atol");
     s.max_iterations = static_cast<int>(c.integer(p + ".max_iterations"));
     s.matrix_free = c.boolean(p + ".matrix_free");
-    if (s.matrix_free && s.pc_type != "none" && s.pc_type != "jacobi")
-      c.fail(p + ".pc", "'" + abbreviate(s.pc_type) + "' needs an assembled matrix; with matrix_free use none or jacobi");
+    if (s.matrix_free && s.pc_type != "none" && s.pc_type != "jacobi" && s.pc_type != "fluxion_mg")
+      c.fail(p + ".pc",
+             "'" + abbreviate(s.pc_type) + "' needs an assembled matrix; with matrix_free use fluxion_mg, none or jacobi");
     auto solver = std::make_unique<PetscSolver>(s);
     if (monitor) solver->set_monitor(std::move(monitor));
     setup.solver = std::move(solver);
