@@ -126,6 +126,43 @@ TEST(Multigrid, ContractionFactorIsBoundedOnEveryGrid) {
   }
 }
 
+// After StencilOperator::scale_conductivity, the kept hierarchy (update_coefficients) gives the
+// V-cycle of a hierarchy built anew, and PetscSolver::operator_changed solves like a new solver.
+TEST(MultigridMpi, UpdatedCoefficientsGiveTheVCycleOfANewHierarchy) {
+  for (int dim : {2, 3}) {
+    auto kept = make_problem(PETSC_COMM_WORLD, dim, {16, 8, dim == 3 ? 8 : 1}, Kind::Mixed);
+    auto fresh = make_problem(PETSC_COMM_WORLD, dim, {16, 8, dim == 3 ? 8 : 1}, Kind::Mixed);
+    Multigrid mg(*kept.op);
+    PetscSolver solver({.pc_type = "fluxion_mg", .rtol = 1e-10});
+    solver.set_operator(*kept.op);
+    Field x(kept.grid, "x");
+    ASSERT_TRUE(solver.solve(*kept.b, x).converged);
+
+    kept.op->scale_conductivity(3.5);
+    fresh.op->scale_conductivity(3.5);
+    mg.update_coefficients();
+    Multigrid anew(*fresh.op);
+    Field z_kept(kept.grid, "z"), z_new(fresh.grid, "z");
+    mg.vcycle(kept.b->vec(), z_kept.vec());
+    anew.vcycle(fresh.b->vec(), z_new.vec());
+    Field diff = z_kept;
+    FLUXION_PETSC_CHECK(VecAXPY(diff.vec(), -1.0, z_new.vec()));
+    EXPECT_LE(diff.norm_max(), 1e-12 * z_new.norm_max()) << "dim " << dim;
+
+    solver.operator_changed(*kept.op);
+    x.fill(0.0);
+    const SolveReport updated = solver.solve(*kept.b, x);
+    PetscSolver new_solver({.pc_type = "fluxion_mg", .rtol = 1e-10});
+    new_solver.set_operator(*fresh.op);
+    Field y(fresh.grid, "y");
+    const SolveReport built = new_solver.solve(*fresh.b, y);
+    ASSERT_TRUE(updated.converged && built.converged);
+    EXPECT_EQ(updated.iterations, built.iterations) << "dim " << dim;
+    FLUXION_PETSC_CHECK(VecAXPY(y.vec(), -1.0, x.vec()));
+    EXPECT_LE(y.norm_max(), 1e-8 * x.norm_max()) << "dim " << dim;
+  }
+}
+
 // CG + fluxion_mg through PetscSolver: the answer of a sparse direct solve, on any rank count, for
 // every kind of problem; the singular one gives the zero-mean solution.
 TEST(MultigridMpi, CgWithFluxionMgMatchesDirectSolve) {

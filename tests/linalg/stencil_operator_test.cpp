@@ -24,10 +24,11 @@ void fill_random(Field& f, unsigned seed) {
   for_each_cell(f.grid().owned(), [&](PetscInt i, PetscInt j, PetscInt k) { a(i, j, k) = u(rng); });
 }
 
-// Mixed conditions, periodic in y, variable k, a reaction term and a spherical obstacle.
-std::unique_ptr<StencilOperator> mixed_operator(std::shared_ptr<const Grid> g) {
+// Mixed conditions, periodic in y, variable k (times k_scale), a reaction term and a spherical
+// obstacle.
+std::unique_ptr<StencilOperator> mixed_operator(std::shared_ptr<const Grid> g, double k_scale = 1.0) {
   Field k(g, "k"), c(g, "c");
-  k.assign([](const Field::Point& x) { return 1.0 + 0.5 * std::sin(3 * x[0]) + x[1] * x[1]; });
+  k.assign([&](const Field::Point& x) { return k_scale * (1.0 + 0.5 * std::sin(3 * x[0]) + x[1] * x[1]); });
   c.assign([](const Field::Point& x) { return x[0]; });
   BoundaryConditions bc;
   bc[Face::XLower] = {BcType::Dirichlet, Expression("y")};
@@ -67,6 +68,34 @@ TEST_P(StencilOperatorMpi, AssembledMatrixIsSymmetric) {
   PetscBool symmetric = PETSC_FALSE;
   FLUXION_PETSC_CHECK(MatIsSymmetric(op->matrix(), 1e-12, &symmetric));
   EXPECT_TRUE(symmetric);
+}
+
+// In place, k -> 2.7 k (what the heat app does when kappa(t) changes) gives the operator built
+// with 2.7 k: matrix-free, assembled (refilled) and in the boundary terms.
+TEST_P(StencilOperatorMpi, ScalingTheConductivityEqualsBuildingWithTheScaledK) {
+  auto g = make_grid(GetParam(), {false, true, false});
+  auto scaled = mixed_operator(g);
+  scaled->matrix();  // assembled before: it must be refilled
+  scaled->scale_conductivity(2.7);
+  auto built = mixed_operator(g, 2.7);
+  Field x(g, "x"), y_scaled(g, "y"), y_built(g, "y"), y_mat(g, "y");
+  fill_random(x, 2);
+  scaled->apply(x, y_scaled);
+  built->apply(x, y_built);
+  FLUXION_PETSC_CHECK(MatMult(scaled->matrix(), x.vec(), y_mat.vec()));
+  Field diff = y_scaled;
+  diff.axpy(-1.0, y_built);
+  EXPECT_LE(diff.norm_max(), 1e-13 * y_built.norm_max());
+  diff = y_mat;
+  diff.axpy(-1.0, y_built);
+  EXPECT_LE(diff.norm_max(), 1e-13 * y_built.norm_max());
+  Field b_scaled(g, "b"), b_built(g, "b");
+  scaled->add_boundary_terms(b_scaled);
+  built->add_boundary_terms(b_built);
+  diff = b_scaled;
+  diff.axpy(-1.0, b_built);
+  EXPECT_LE(diff.norm_max(), 1e-13 * b_built.norm_max());
+  EXPECT_THROW(scaled->scale_conductivity(0.0), Error);
 }
 
 INSTANTIATE_TEST_SUITE_P(Dims, StencilOperatorMpi, ::testing::Values(2, 3));

@@ -35,6 +35,10 @@ class LinearSolver {
   virtual std::string name() const = 0;
   /// The operator must outlive the solves that use it.
   virtual void set_operator(const StencilOperator& op) = 0;
+  /// `op` changed its coefficients in place (StencilOperator::scale_conductivity). A solver that
+  /// already has it keeps what does not depend on the coefficients (a multigrid hierarchy);
+  /// otherwise, and by default, this is set_operator(op).
+  virtual void operator_changed(const StencilOperator& op) { set_operator(op); }
   /// Solves with x as initial guess (when the solver uses one). For a singular operator the
   /// component of b along the null space is removed first and the solution has zero mean on
   /// the fluid cells.

@@ -248,7 +248,24 @@ Multigrid::Multigrid(const StencilOperator& fine, MultigridSettings settings) : 
     for (std::size_t p = 0; p < level->op->solid_flags().size(); ++p)
       if (level->op->solid_flags()[p]) level->solid_cells.push_back(static_cast<PetscInt>(p));
 
-  // The coarsest level: a direct solve, the whole level on every rank.
+  set_up_coarsest();
+}
+
+void Multigrid::update_coefficients() {
+  for (std::size_t l = 1; l < levels_.size(); ++l) {
+    Level& L = *levels_[l];
+    L.sweeper.reset();
+    L.own_op = coarsen_operator(*levels_[l - 1]->op, L.grid);
+    L.op = L.own_op.get();
+    if (l + 1 < levels_.size()) L.sweeper = std::make_unique<SorSweeper>(*L.op);
+  }
+  if (levels_[0]->sweeper) levels_[0]->sweeper->refresh_diagonal();
+  set_up_coarsest();
+}
+
+// The coarsest level: a direct solve, the whole level on every rank.
+void Multigrid::set_up_coarsest() {
+  if (coarse_) FLUXION_PETSC_CHECK(KSPDestroy(&coarse_));
   const Level& last = *levels_.back();
   FLUXION_PETSC_CHECK(KSPCreate(last.grid->comm(), &coarse_));
   FLUXION_PETSC_CHECK(KSPSetOptionsPrefix(coarse_, "fluxion_mg_coarse_"));
@@ -546,6 +563,16 @@ PetscErrorCode pc_setup(PC pc) {
     SETERRQ(PetscObjectComm(reinterpret_cast<PetscObject>(pc)), PETSC_ERR_ARG_WRONG,
             "fluxion_mg needs a preconditioning matrix made by fluxion::StencilOperator (matrix() or shell())");
   try {
+    // The same operator again: only its coefficients can have changed (StencilOperator offers no
+    // other change in place), so the hierarchy is kept.
+    const auto same = [](const MultigridSettings& a, const MultigridSettings& b) {
+      return a.max_levels == b.max_levels && a.coarsest_cells_per_rank == b.coarsest_cells_per_rank &&
+             a.smoothing_steps == b.smoothing_steps && a.linear_prolongation == b.linear_prolongation;
+    };
+    if (data->mg && &data->mg->op(0) == op && same(data->mg->settings(), data->settings)) {
+      data->mg->update_coefficients();
+      return 0;
+    }
     data->mg.reset();
     data->mg = std::make_unique<Multigrid>(*op, data->settings);
   } catch (const std::exception& e) {

@@ -57,8 +57,14 @@ class Multigrid {
   /// scalar layout and must differ.
   void vcycle(Vec b, Vec x) const;
 
+  /// The fine operator changed its coefficients in place (StencilOperator::scale_conductivity):
+  /// the coarse operators, smoothers and coarsest factorisation follow; grids, transfers and
+  /// work vectors are kept.
+  void update_coefficients();
+
  private:
   struct Level;
+  void set_up_coarsest();
   void cycle(int level) const;
   void build_solid_fixes(int coarse);
   void restrict_residual(int fine) const;

@@ -156,6 +156,17 @@ void PetscSolver::set_operator(const StencilOperator& op) {
   FLUXION_PETSC_CHECK(KSPSetFromOptions(ksp_));  // last: the options database wins
 }
 
+void PetscSolver::operator_changed(const StencilOperator& op) {
+  if (&op != op_ || !ksp_) {
+    set_operator(op);
+    return;
+  }
+  Mat A, P;
+  FLUXION_PETSC_CHECK(KSPGetOperators(ksp_, &A, &P));
+  FLUXION_PETSC_CHECK(KSPSetOperators(ksp_, A, P));  // the Mats' states advanced: PCSetUp runs again
+  set_up_ = false;
+}
+
 SolveReport PetscSolver::solve(const Field& b, Field& x) {
   if (!op_ || !ksp_) throw Error("PetscSolver::solve: set_operator() was not called");
   const auto start = std::chrono::steady_clock::now();

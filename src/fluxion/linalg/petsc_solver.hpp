@@ -38,6 +38,9 @@ class PetscSolver final : public LinearSolver {
 
   std::string name() const override;
   void set_operator(const StencilOperator& op) override;
+  /// The KSP keeps its preconditioner's structure: PCMG its interpolations (the Galerkin products
+  /// are recomputed), fluxion_mg its grids and transfers; the next solve sets it up again.
+  void operator_changed(const StencilOperator& op) override;
   [[nodiscard]] SolveReport solve(const Field& b, Field& x) override;
 
   /// Called after every iteration with the iteration number and the residual norm the KSP

@@ -91,10 +91,7 @@ SorSweeper::SorSweeper(const StencilOperator& op) : op_(&op), dim_(op.grid().dim
   px_ = n_[0] + 2;
   pxy_ = px_ * (n_[1] + 2);
   x_.assign(static_cast<std::size_t>(pxy_ * (dim_ == 3 ? n_[2] + 2 : 1)), 0.0);
-  const PetscInt n = o.size();
-  inv_diag_.resize(n);
-  const double* d = op.diagonal_data();
-  for (PetscInt p = 0; p < n; ++p) inv_diag_[p] = d[p] != 0.0 ? 1.0 / d[p] : 0.0;
+  refresh_diagonal();
   scratch_.resize(2 * n_[0]);
 
   // Face neighbours from the DMDA's table of 3^dim ranks (x fastest, this rank in the middle);
@@ -111,6 +108,13 @@ SorSweeper::SorSweeper(const StencilOperator& op) : op_(&op), dim_(op.grid().dim
   for (int a = dim_; a < 3; ++a) neighbour_[a] = {MPI_PROC_NULL, MPI_PROC_NULL};
   for (int a = 0; a < dim_; ++a)
     self_wrap_[a] = neighbour_[a][0] == g.rank() && neighbour_[a][1] == g.rank() && n_[a] > 1;
+}
+
+void SorSweeper::refresh_diagonal() {
+  const PetscInt n = op_->grid().owned().size();
+  inv_diag_.resize(n);
+  const double* d = op_->diagonal_data();
+  for (PetscInt p = 0; p < n; ++p) inv_diag_[p] = d[p] != 0.0 ? 1.0 / d[p] : 0.0;
 }
 
 void SorSweeper::load(Vec x) {

@@ -59,6 +59,8 @@ class SorSweeper {
   explicit SorSweeper(const StencilOperator& op);
 
   const StencilOperator& op() const { return *op_; }
+  /// Reads the operator's diagonal again (after StencilOperator::scale_conductivity).
+  void refresh_diagonal();
 
   /// `count` sweeps on x in place (copies x in and out; for many sweeps use load/relax/store).
   void sweep(const Field& b, Field& x, double omega, SorOrdering ordering = SorOrdering::Lexicographic,

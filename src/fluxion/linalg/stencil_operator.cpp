@@ -198,6 +198,50 @@ void StencilOperator::compute_weights(const Field& k, const Field& c) {
   singular_ = global_any == 0 && bc_.determines_no_constant(dim);
 }
 
+void StencilOperator::scale_conductivity(double factor) {
+  if (!(factor > 0.0) || !std::isfinite(factor))
+    throw Error("StencilOperator::scale_conductivity: the factor must be finite and > 0, not " + std::to_string(factor));
+  const Grid& g = *grid_;
+  const IndexBox& o = g.owned();
+  const int dim = g.dim();
+  PetscInt p = 0;
+  // The reaction part of each fluid diagonal, before the faces change.
+  std::vector<double> reaction(diag_.size(), 0.0);
+  for_each_cell(o, [&](PetscInt i, PetscInt j, PetscInt kk) {
+    double sum = 0.0;
+    for (int a = 0; a < dim; ++a) {
+      const PetscInt lower = lower_face(a, i - o.begin[0], j - o.begin[1], kk - o.begin[2]);
+      sum += faces_[a][lower] + faces_[a][lower + upper_face_step(a)];
+    }
+    reaction[p] = diag_[p] + sum - dirichlet_[p];
+    ++p;
+  });
+  for (int a = 0; a < dim; ++a)
+    for (double& w : faces_[a]) w *= factor;
+  for (BoundaryFace& f : boundary_faces_)
+    if (bc_[static_cast<Face>(f.direction)].type == BcType::Dirichlet) f.weight *= factor;
+  p = 0;
+  for_each_cell(o, [&](PetscInt i, PetscInt j, PetscInt kk) {
+    if (is_solid_[p]) {
+      diag_[p] *= factor;  // the scaled identity scales with k, as when built
+    } else {
+      dirichlet_[p] *= factor;
+      double sum = 0.0;
+      for (int a = 0; a < dim; ++a) {
+        const PetscInt lower = lower_face(a, i - o.begin[0], j - o.begin[1], kk - o.begin[2]);
+        sum += faces_[a][lower] + faces_[a][lower + upper_face_step(a)];
+      }
+      diag_[p] = reaction[p] - sum + dirichlet_[p];
+    }
+    ++p;
+  });
+  if (matrix_) fill_matrix();
+  if (shell_) {  // an assembly advances the Mat's state: PCSetUp then sees a changed operator
+    FLUXION_PETSC_CHECK(MatAssemblyBegin(shell_, MAT_FINAL_ASSEMBLY));
+    FLUXION_PETSC_CHECK(MatAssemblyEnd(shell_, MAT_FINAL_ASSEMBLY));
+  }
+}
+
 void StencilOperator::build_null_space() {
   if (!singular_) return;
   FLUXION_PETSC_CHECK(DMCreateGlobalVector(grid_->dm(), &null_vector_));
@@ -281,30 +325,34 @@ void StencilOperator::zero_solid(Field& x) const {
   });
 }
 
-Mat StencilOperator::matrix() const {
-  if (matrix_) return matrix_;
-  const Grid& g = *grid_;
-  const IndexBox& gh = g.ghosted();
-  const PetscInt n = g.owned().size();
-  const int nb = 2 * g.dim();
-  ISLocalToGlobalMapping ltog;
-  const PetscInt* global_of = nullptr;
-  FLUXION_PETSC_CHECK(DMGetLocalToGlobalMapping(g.dm(), &ltog));
-  FLUXION_PETSC_CHECK(ISLocalToGlobalMappingGetIndices(ltog, &global_of));
-  auto global = [&](PetscInt i, PetscInt j, PetscInt k) {
-    return global_of[((k - gh.begin[2]) * gh.extent(1) + (j - gh.begin[1])) * gh.extent(0) + (i - gh.begin[0])];
-  };
-  // Row (i, j, k) in global numbering, sorted by column; on a periodic axis of one or two cells a
-  // neighbour can repeat a column, and its weight is summed into that entry.
+namespace {
+
+/// The rows of an operator's matrix in global numbering, each sorted by column; on a periodic
+/// axis of one or two cells a neighbour can repeat a column, and its weight is summed into that
+/// entry.
+class MatrixRows {
+ public:
   struct Row {
     PetscInt row;
     int size = 0;
     std::array<PetscInt, 7> cols;
     std::array<double, 7> values;
   };
-  auto make_row = [&](PetscInt i, PetscInt j, PetscInt kk, PetscInt p) {
+
+  explicit MatrixRows(const StencilOperator& op) : op_(op), gh_(op.grid().ghosted()) {
+    FLUXION_PETSC_CHECK(DMGetLocalToGlobalMapping(op.grid().dm(), &ltog_));
+    FLUXION_PETSC_CHECK(ISLocalToGlobalMappingGetIndices(ltog_, &global_of_));
+  }
+  ~MatrixRows() { ISLocalToGlobalMappingRestoreIndices(ltog_, &global_of_); }
+  MatrixRows(const MatrixRows&) = delete;
+  MatrixRows& operator=(const MatrixRows&) = delete;
+
+  ISLocalToGlobalMapping mapping() const { return ltog_; }
+
+  /// Row of owned cell (i, j, k), the p-th in the owned box.
+  Row row(PetscInt i, PetscInt j, PetscInt k, PetscInt p) const {
     Row r;
-    r.row = global(i, j, kk);
+    r.row = global(i, j, k);
     // Insertion into the sorted row: std::sort on a 7-entry array made GCC 12 warn about its
     // 16-element code path (-Warray-bounds), and a row has at most 7 entries anyway.
     auto insert = [&r](PetscInt col, double w) {
@@ -322,13 +370,44 @@ Mat StencilOperator::matrix() const {
       r.values[m] = w;
       ++r.size;
     };
-    insert(r.row, diag_[p]);
-    for (int d = 0; d < nb; ++d) {
-      const double w = off_diagonal(d, i, j, kk);
-      if (w != 0.0) insert(global(i + kStep[d][0], j + kStep[d][1], kk + kStep[d][2]), w);
+    insert(r.row, op_.diagonal_data()[p]);
+    for (int d = 0; d < 2 * op_.grid().dim(); ++d) {
+      const double w = op_.off_diagonal(d, i, j, k);
+      if (w != 0.0) insert(global(i + kStep[d][0], j + kStep[d][1], k + kStep[d][2]), w);
     }
     return r;
-  };
+  }
+
+ private:
+  PetscInt global(PetscInt i, PetscInt j, PetscInt k) const {
+    return global_of_[((k - gh_.begin[2]) * gh_.extent(1) + (j - gh_.begin[1])) * gh_.extent(0) + (i - gh_.begin[0])];
+  }
+
+  const StencilOperator& op_;
+  IndexBox gh_;
+  ISLocalToGlobalMapping ltog_ = nullptr;
+  const PetscInt* global_of_ = nullptr;
+};
+
+}  // namespace
+
+void StencilOperator::fill_matrix() const {
+  const MatrixRows rows(*this);
+  PetscInt p = 0;
+  for_each_cell(grid_->owned(), [&](PetscInt i, PetscInt j, PetscInt kk) {
+    const MatrixRows::Row r = rows.row(i, j, kk, p++);
+    FLUXION_PETSC_CHECK(MatSetValues(matrix_, 1, &r.row, r.size, r.cols.data(), r.values.data(), INSERT_VALUES));
+  });
+  FLUXION_PETSC_CHECK(MatAssemblyBegin(matrix_, MAT_FINAL_ASSEMBLY));
+  FLUXION_PETSC_CHECK(MatAssemblyEnd(matrix_, MAT_FINAL_ASSEMBLY));
+}
+
+Mat StencilOperator::matrix() const {
+  if (matrix_) return matrix_;
+  const Grid& g = *grid_;
+  const PetscInt n = g.owned().size();
+  const MatrixRows rows(*this);
+  const ISLocalToGlobalMapping ltog = rows.mapping();
 
   FLUXION_PETSC_CHECK(MatCreate(g.comm(), &matrix_));
   FLUXION_PETSC_CHECK(MatSetSizes(matrix_, n, n, PETSC_DETERMINE, PETSC_DETERMINE));
@@ -342,20 +421,13 @@ Mat StencilOperator::matrix() const {
   std::vector<PetscInt> inside(n, 0), outside(n, 0);
   PetscInt p = 0;
   for_each_cell(g.owned(), [&](PetscInt i, PetscInt j, PetscInt kk) {
-    const Row r = make_row(i, j, kk, p);
+    const MatrixRows::Row r = rows.row(i, j, kk, p);
     for (int m = 0; m < r.size; ++m) ++(r.cols[m] >= first && r.cols[m] < last ? inside : outside)[p];
     ++p;
   });
   FLUXION_PETSC_CHECK(MatXAIJSetPreallocation(matrix_, 1, inside.data(), outside.data(), nullptr, nullptr));
   FLUXION_PETSC_CHECK(MatSetOption(matrix_, MAT_NO_OFF_PROC_ENTRIES, PETSC_TRUE));
-  p = 0;
-  for_each_cell(g.owned(), [&](PetscInt i, PetscInt j, PetscInt kk) {
-    const Row r = make_row(i, j, kk, p++);
-    FLUXION_PETSC_CHECK(MatSetValues(matrix_, 1, &r.row, r.size, r.cols.data(), r.values.data(), INSERT_VALUES));
-  });
-  FLUXION_PETSC_CHECK(ISLocalToGlobalMappingRestoreIndices(ltog, &global_of));
-  FLUXION_PETSC_CHECK(MatAssemblyBegin(matrix_, MAT_FINAL_ASSEMBLY));
-  FLUXION_PETSC_CHECK(MatAssemblyEnd(matrix_, MAT_FINAL_ASSEMBLY));
+  fill_matrix();
   FLUXION_PETSC_CHECK(MatSetDM(matrix_, g.dm()));
   FLUXION_PETSC_CHECK(MatSetOption(matrix_, MAT_SYMMETRIC, PETSC_TRUE));
   attach_to(matrix_);

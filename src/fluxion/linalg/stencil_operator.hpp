@@ -106,6 +106,12 @@ class StencilOperator {
   /// from boundary conditions.
   const std::vector<double>& dirichlet_diagonal() const { return dirichlet_; }
 
+  /// In place: the operator as if built with k * factor (factor > 0; c, boundary types and
+  /// obstacles unchanged): faces and Dirichlet weights scaled, the diagonal rebuilt, the assembled
+  /// matrix (if any) refilled and the shell's state advanced, so that a KSP using either sets its
+  /// preconditioner up again on the next solve (LinearSolver::operator_changed()).
+  void scale_conductivity(double factor);
+
   /// The operator that made a PETSc Mat (matrix() or shell() of some StencilOperator), or null:
   /// how a PETSc preconditioner handed only the Mat finds the stencil.
   static const StencilOperator* from_matrix(Mat A);
@@ -116,6 +122,7 @@ class StencilOperator {
   void compute_weights(const Field& k, const Field& c);
   void build_null_space();
   void attach_to(Mat A) const;
+  void fill_matrix() const;
 
   std::shared_ptr<const Grid> grid_;
   BoundaryConditions bc_;

@@ -123,9 +123,21 @@ HeatStepReport HeatProblem::step(LinearSolver& solver) {
     throw NumericalError("heat step " + std::to_string(r.step) + " (t = " + number(r.time) +
                          "): the right-hand side has NaN or infinite values (source or boundary data)");
 
-  // Step operator I/dt + theta kappa L: rebuilt only when kappa changes. The solver gets the new
-  // operator before the old one is released.
-  if (!step_op_ || r.kappa != step_kappa_) {
+  // Step operator I/dt + theta kappa L: built once, and when kappa changes scaled in place (its
+  // conductivity by kappa_new / kappa_old; the rounding of the repeated scalings is a random walk
+  // of about sqrt(steps) ulp), so that the solver keeps its preconditioner's structure (a
+  // multigrid hierarchy). Rebuilt when kappa is or was 0. A new operator reaches the solver before
+  // the old one is released.
+  if (step_op_ && r.kappa != step_kappa_ && r.kappa > 0.0 && step_kappa_ > 0.0) {
+    step_op_->scale_conductivity(r.kappa / step_kappa_);
+    if (solver_seen_ == &solver)
+      solver.operator_changed(*step_op_);
+    else
+      solver.set_operator(*step_op_);
+    step_kappa_ = r.kappa;
+    solver_seen_ = &solver;
+    r.rebuilt = true;
+  } else if (!step_op_ || r.kappa != step_kappa_) {
     Field k_scaled(k_);
     FLUXION_PETSC_CHECK(VecScale(k_scaled.vec(), theta_ * r.kappa));
     Field c(grid_, "c");

@@ -42,7 +42,7 @@ struct HeatStepReport {
   double time = 0.0;      // t_{n+1}, the time of the new solution
   double kappa = 0.0;     // kappa(t_{n+1})
   double kappa_dt = 0.0;  // kappa(t_{n+1}) * dt, the context handed to the solver
-  bool rebuilt = false;   // the step operator was rebuilt (kappa changed) and set on the solver
+  bool rebuilt = false;   // the step operator changed (kappa did) and the solver was told
   SolveReport solve;
 };
 
@@ -51,8 +51,9 @@ struct HeatStepReport {
 ///   (I/dt + theta kappa_{n+1} L) u^{n+1} = u^n/dt - (1-theta) kappa_n (L u^n - B(t_n))
 ///                                          + theta kappa_{n+1} B(t_{n+1}) + theta f^{n+1} + (1-theta) f^n.
 /// The step operator is a StencilOperator of k' = theta kappa k and c = 1/dt (harmonic face means
-/// and Dirichlet face weights scale with k, so it equals I/dt + theta kappa L); it is rebuilt only
-/// when kappa(t_{n+1}) differs from the kappa it was built with.
+/// and Dirichlet face weights scale with k, so it equals I/dt + theta kappa L); when kappa(t_{n+1})
+/// differs from the kappa it has, its conductivity is scaled in place and the solver told
+/// (LinearSolver::operator_changed), which keeps a multigrid hierarchy.
 /// Crank-Nicolson does not damp the stiffest modes (amplification -> -1): with dt kappa / h^2 >> 1
 /// they linger, and dt-refinement studies on a fixed fine grid show reduced order (see heat_test.cpp).
 class HeatProblem {
