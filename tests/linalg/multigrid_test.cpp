@@ -208,6 +208,18 @@ TEST(Multigrid, OptionsSelectItAndAForeignMatrixIsRefused) {
   ASSERT_TRUE(r.converged) << r.summary();
   EXPECT_EQ(r.solver, "petsc cg+fluxion_mg");
 
+  // A bad value of one of its options is an error when the options are read, not ignored.
+  for (const auto& [name, value] : {std::pair{"-bad_pc_fluxion_mg_smoothing_steps", "0"},
+                                    std::pair{"-bad_pc_fluxion_mg_levels", "-1"},
+                                    std::pair{"-bad_pc_fluxion_mg_prolongation", "cubic"}}) {
+    PetscOptionsSetValue(nullptr, name, value);
+    PetscSolver bad({.pc_type = "fluxion_mg", .prefix = "bad_"});
+    PetscPushErrorHandler(PetscReturnErrorHandler, nullptr);
+    EXPECT_THROW(bad.set_operator(*p.op), PetscCallError) << name << " " << value;
+    PetscPopErrorHandler();
+    PetscOptionsClearValue(nullptr, name);
+  }
+
   register_multigrid_pc();
   Mat foreign;
   FLUXION_PETSC_CHECK(MatDuplicate(p.op->matrix(), MAT_COPY_VALUES, &foreign));

@@ -40,9 +40,10 @@ Study convergence(MPI_Comm comm, const Manufactured& m, GridSpec spec, const std
     if (periodic_x) p.boundary[Face::XLower].type = p.boundary[Face::XUpper].type = BcType::Periodic;
     std::shared_ptr<const SolidMask> solid = obstacle ? obstacle(grid) : nullptr;
     PoissonProblem problem(grid, p, solid);
-    PetscSolver solver({.rtol = 1e-11});
+    PetscSolver solver({.rtol = 1e-11});  // the default: CG + fluxion_mg, so the orders hold with it
     s.reports.push_back(problem.solve(solver));
     EXPECT_TRUE(s.reports.back().converged) << s.reports.back().summary();
+    EXPECT_EQ(s.reports.back().solver, "petsc cg+fluxion_mg");
     ::testing::Test::RecordProperty("solve" + std::to_string(r), s.reports.back().summary());
     std::printf("  %s\n", s.reports.back().summary().c_str());
     s.errors.push_back(problem.error(Expression(m.u)));

@@ -91,9 +91,12 @@ class GhostedFieldArray {
   GhostedFieldArray(const GhostedFieldArray&) = delete;
   GhostedFieldArray& operator=(const GhostedFieldArray&) = delete;
 
-  double operator()(PetscInt i, PetscInt j, PetscInt k = 0, int c = 0) const {
-    return data_[(((k - box_.begin[2]) * box_.extent(1) + (j - box_.begin[1])) * box_.extent(0) +
-                  (i - box_.begin[0])) * components_ + c];
+  double operator()(PetscInt i, PetscInt j, PetscInt k = 0, int c = 0) const { return *at(i, j, k, c); }
+  /// Where the value of (i, j, k) lives: neighbours along x, y, z are 1, box().extent(0) and
+  /// box().extent(0) * box().extent(1) values (times the components) away.
+  const double* at(PetscInt i, PetscInt j, PetscInt k = 0, int c = 0) const {
+    return data_ + (((k - box_.begin[2]) * box_.extent(1) + (j - box_.begin[1])) * box_.extent(0) +
+                    (i - box_.begin[0])) * components_ + c;
   }
   const IndexBox& box() const { return box_; }
 

@@ -136,19 +136,29 @@ void StencilOperator::compute_weights(const Field& k, const Field& c) {
 
   // Face couplings: -harmonic(k) / h^2 between two fluid cells, 0 on the domain boundary and
   // next to obstacles.
+  // Row by row: the face (i, j, k) lies between the cells `step` apart in the ghosted arrays.
+  const IndexBox& gb = kg.box();
   for (int a = 0; a < dim; ++a) {
     const IndexBox fb = face_box(a);
     faces_[a].assign(fb.size(), 0.0);
-    PetscInt f = 0;
-    for_each_cell(fb, [&](PetscInt i, PetscInt j, PetscInt kk) {
-      const std::array<PetscInt, 3> hi = {i, j, kk};
-      std::array<PetscInt, 3> lo = hi;
-      lo[a] -= 1;
-      const bool on_boundary = !g.periodic(a) && (hi[a] == 0 || hi[a] == g.cells(a));
-      if (!on_boundary && !solid_at(lo[0], lo[1], lo[2]) && !solid_at(i, j, kk))
-        faces_[a][f] = -harmonic_mean(kg(lo[0], lo[1], lo[2]), kg(i, j, kk)) * inv_h2[a];
-      ++f;
-    });
+    const PetscInt step = a == 0 ? 1 : a == 1 ? gb.extent(0) : gb.extent(0) * gb.extent(1);
+    const bool walls = !g.periodic(a);
+    double* out = faces_[a].data();
+    for (PetscInt kk = fb.begin[2]; kk < fb.end[2]; ++kk)
+      for (PetscInt j = fb.begin[1]; j < fb.end[1]; ++j) {
+        const PetscInt across = a == 1 ? j : kk;  // the row's index along a (a = 1, 2)
+        if (a > 0 && walls && (across == 0 || across == g.cells(a))) {
+          out += fb.extent(0);  // the whole row lies on the domain boundary
+          continue;
+        }
+        const double* k_hi = kg.at(fb.begin[0], j, kk);
+        const double* s_hi = sg ? sg->at(fb.begin[0], j, kk) : nullptr;
+        for (PetscInt i = fb.begin[0]; i < fb.end[0]; ++i, ++k_hi, ++out) {
+          if (a == 0 && walls && (i == 0 || i == g.cells(0))) continue;
+          if (s_hi && (s_hi[i - fb.begin[0]] > 0.5 || s_hi[i - fb.begin[0] - step] > 0.5)) continue;
+          *out = -harmonic_mean(k_hi[-step], k_hi[0]) * inv_h2[a];
+        }
+      }
   }
 
   diag_.assign(o.size(), 0.0);
@@ -172,7 +182,9 @@ void StencilOperator::compute_weights(const Field& k, const Field& c) {
       const PetscInt lower = lower_face(a, i - o.begin[0], j - o.begin[1], kk - o.begin[2]);
       diag -= faces_[a][lower] + faces_[a][lower + upper_face_step(a)];
     }
-    for (int d = 0; d < 2 * dim; ++d) {
+    const bool at_domain_face = i == 0 || i == g.cells(0) - 1 || j == 0 || j == g.cells(1) - 1 ||
+                                (dim == 3 && (kk == 0 || kk == g.cells(2) - 1));
+    for (int d = 0; at_domain_face && d < 2 * dim; ++d) {
       const int a = d / 2;
       const std::array<PetscInt, 3> q = {i + kStep[d][0], j + kStep[d][1], kk + kStep[d][2]};
       if (g.periodic(a) || (q[a] >= 0 && q[a] < g.cells(a))) continue;
