@@ -50,34 +50,20 @@ overhead() {
   for f in its assemble setup solve; do sed -n "s/.* $f=\([0-9.e+-]*\).*/\1/p" <<<"$line"; done | paste -sd' '
 }
 
-dirichlet2() {  # a 2D Dirichlet unit square, -div(k grad u) = 1, N^2 cells, k given
-  cat > "$WORK/$1.yaml" <<EOF
-app: poisson
-grid: {cells: [$2, $2], lower: [0, 0], upper: [1, 1]}
-problem: {k: "$3", source: "1"}
-boundary:
-  x_lower: {type: dirichlet, value: "0"}
-  x_upper: {type: dirichlet, value: "0"}
-  y_lower: {type: dirichlet, value: "0"}
-  y_upper: {type: dirichlet, value: "0"}
-EOF
-  echo "$WORK/$1.yaml"
-}
-
-dirichlet3() {  # the same on the unit cube, N^3 cells
-  cat > "$WORK/$1.yaml" <<EOF
-app: poisson
-grid: {cells: [$2, $2, $2], lower: [0, 0, 0], upper: [1, 1, 1]}
-problem: {k: "$3", source: "1"}
-boundary:
-  x_lower: {type: dirichlet, value: "0"}
-  x_upper: {type: dirichlet, value: "0"}
-  y_lower: {type: dirichlet, value: "0"}
-  y_upper: {type: dirichlet, value: "0"}
-  z_lower: {type: dirichlet, value: "0"}
-  z_upper: {type: dirichlet, value: "0"}
-EOF
-  echo "$WORK/$1.yaml"
+dirichlet() {  # NAME DIM N K: -div(k grad u) = 1 on the unit square / cube, N^DIM cells, u = 0 on every face
+  local name=$1 dim=$2 n=$3 k=$4 faces="x y" cells="$3, $3" lower="0, 0" upper="1, 1" f
+  if [[ $dim == 3 ]]; then faces="x y z"; cells="$n, $n, $n"; lower="0, 0, 0"; upper="1, 1, 1"; fi
+  {
+    echo "app: poisson"
+    echo "grid: {cells: [$cells], lower: [$lower], upper: [$upper]}"
+    echo "problem: {k: \"$k\", source: \"1\"}"
+    echo "boundary:"
+    for f in $faces; do
+      echo "  ${f}_lower: {type: dirichlet, value: \"0\"}"
+      echo "  ${f}_upper: {type: dirichlet, value: \"0\"}"
+    done
+  } > "$WORK/$name.yaml"
+  echo "$WORK/$name.yaml"
 }
 
 # A 3D box around the NACA wing of meshes/ (a smoke-scene-like obstacle): closed walls, inflow
@@ -123,7 +109,7 @@ TWOPHASE='3 + 9*(sin(7.3*x+1)*cos(6.1*y-0.4) + 0.6*sin(13.1*x*y+2.1) + 0.3*cos(1
   echo "| cells | iterations | setup s | solve s |"
   echo "|---|---|---|---|"
   for n in $SIZES2; do
-    read -r its s v <<<"$(run "square$n" "$(dirichlet2 "square$n" "$n" 1)")"
+    read -r its s v <<<"$(run "square$n" "$(dirichlet "square$n" 2 "$n" 1)")"
     echo "| ${n}^2 | $its | $s | $v |"
   done
   echo
@@ -153,8 +139,8 @@ TWOPHASE='3 + 9*(sin(7.3*x+1)*cos(6.1*y-0.4) + 0.6*sin(13.1*x*y+2.1) + 0.3*cos(1
   echo
   echo "| case | pc | iterations | setup s | solve s |"
   echo "|---|---|---|---|---|"
-  twophase=$(dirichlet2 twophase 256 "$TWOPHASE")
-  checker=$(dirichlet3 checker 64 "$CHECKER")
+  twophase=$(dirichlet twophase 2 256 "$TWOPHASE")
+  checker=$(dirichlet checker 3 64 "$CHECKER")
   for pc in fluxion_mg mg gamg hypre; do
     read -r its s v <<<"$(run "twophase_$pc" "$twophase" --set solver.pc=$pc)"
     echo "| two-phase 12/3, 256^2 | $pc | $its | $s | $v |"
