@@ -59,7 +59,7 @@ def lscpu(field):
         if l.startswith(field + ":"):
             return l.split(":", 1)[1].strip()
     return "?"
-label = {"fluxion_mg": "fluxion_mg (matrix-free MG-CG)", "mg": "PCMG (today's default: Q0, Galerkin)",
+label = {"fluxion_mg": "fluxion_mg (matrix-free MG-CG)", "mg": "PCMG (Q0, Galerkin; the default before issue 6)",
          "gamg": "GAMG", "hypre": "hypre BoomerAMG", "pfmg": "hypre PFMG (hyprestruct, plain PETSc)",
          "sor": "SSOR-CG (PETSc)", "icc": "ICC(0)-CG"}
 best = {}
