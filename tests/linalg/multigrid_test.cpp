@@ -10,6 +10,7 @@
 
 #include "fluxion/core/error.hpp"
 #include "../support/noise.hpp"
+#include "../support/problems.hpp"
 #include "fluxion/linalg/petsc_solver.hpp"
 
 namespace fluxion {
@@ -17,49 +18,26 @@ namespace {
 
 using test::noise;
 
-struct Problem {
-  std::shared_ptr<const Grid> grid;
-  std::unique_ptr<StencilOperator> op;
-  std::unique_ptr<Field> b;
-};
+using test::Problem;
 
 enum class Kind { Dirichlet, Mixed, Periodic, Neumann };
 
-// Kind::Mixed: variable k, a reaction term, a spherical obstacle, Dirichlet / Neumann / periodic
-// faces. Periodic: periodic on every axis with c = 0.1 (regular). Neumann: pure Neumann with an
-// obstacle (singular).
+// Kind::Mixed: test::mixed_problem (variable k, a reaction term, a spherical obstacle, Dirichlet /
+// Neumann / periodic faces). Dirichlet: -lap u = f, u = 0 on every face. Periodic: periodic on
+// every axis with c = 0.1 (regular). Neumann: pure Neumann with an obstacle (singular).
 Problem make_problem(MPI_Comm comm, int dim, std::array<PetscInt, 3> cells, Kind kind) {
+  if (kind == Kind::Mixed) return test::mixed_problem(comm, dim, cells);
   GridSpec s{.dim = dim, .cells = cells, .lower = {0, 0, 0}, .upper = {2, 1, 1}};
-  if (kind == Kind::Mixed) s.periodic = {false, true, false};
   if (kind == Kind::Periodic) s.periodic = {true, true, true};
-  Problem p;
-  p.grid = std::make_shared<const Grid>(comm, s);
-  Field k(p.grid, "k"), c(p.grid, "c");
-  k.assign([&](const Field::Point& x) {
-    return kind == Kind::Mixed ? 1.0 + 0.5 * std::sin(3 * x[0]) + x[1] * x[1] + 4.0 * (x[0] > 1.2) : 1.0;
-  });
-  c.assign([&](const Field::Point& x) { return kind == Kind::Mixed ? 0.1 * x[0] : kind == Kind::Periodic ? 0.1 : 0.0; });
+  auto grid = std::make_shared<const Grid>(comm, s);
+  Field k(grid, "k"), c(grid, "c");
+  k.fill(1.0);
+  c.fill(kind == Kind::Periodic ? 0.1 : 0.0);
   BoundaryConditions bc = BoundaryConditions::uniform(kind == Kind::Neumann ? BcType::Neumann : BcType::Dirichlet,
                                                       Expression("0"));
-  if (kind == Kind::Mixed) {
-    bc[Face::XLower] = {BcType::Dirichlet, Expression("y")};
-    bc[Face::XUpper] = {BcType::Neumann, Expression("1")};
-    bc[Face::YLower] = bc[Face::YUpper] = {BcType::Periodic, {}};
-    bc[Face::ZLower] = {BcType::Neumann, Expression("0")};
-  }
   if (kind == Kind::Periodic)
     for (int f = 0; f < 6; ++f) bc[static_cast<Face>(f)] = {BcType::Periodic, {}};
-  std::shared_ptr<SolidMask> solid;
-  if (kind == Kind::Mixed || kind == Kind::Neumann) {
-    solid = std::make_shared<SolidMask>(p.grid);
-    solid->add(SphereShape{{0.6, 0.5, 0.5}, 0.25});
-    EXPECT_GT(solid->solid_cells(), 0);
-  }
-  p.op = std::make_unique<StencilOperator>(p.grid, k, c, bc, solid);
-  p.b = std::make_unique<Field>(p.grid, "b");
-  p.b->assign([](const Field::Point& x) { return std::sin(3 * x[0]) + x[1]; });
-  p.op->add_boundary_terms(*p.b);
-  return p;
+  return test::problem_of(grid, k, c, bc, kind == Kind::Neumann ? test::sphere_obstacle(grid) : nullptr);
 }
 
 double dot(const Field& a, const Field& b) {

@@ -11,6 +11,7 @@
 
 #include "fluxion/core/error.hpp"
 #include "../support/noise.hpp"
+#include "../support/problems.hpp"
 #include "fluxion/linalg/petsc_solver.hpp"
 #include "fluxion/linalg/sor_solver.hpp"
 #include "fluxion/linalg/stencil_operator.hpp"
@@ -20,40 +21,8 @@ namespace {
 
 using test::noise;
 
-struct Problem {
-  std::shared_ptr<const Grid> grid;
-  std::unique_ptr<StencilOperator> op;
-  std::unique_ptr<Field> b;
-};
-
-// Variable k, a reaction term, a spherical obstacle, and Dirichlet / Neumann / periodic faces.
-Problem mixed_problem(MPI_Comm comm, int dim, std::array<PetscInt, 3> cells, bool periodic_y = true) {
-  GridSpec s{.dim = dim, .cells = cells, .lower = {0, 0, 0}, .upper = {2, 1, 1}, .periodic = {false, periodic_y, false}};
-  Problem p;
-  p.grid = std::make_shared<const Grid>(comm, s);
-  Field k(p.grid, "k"), c(p.grid, "c");
-  k.assign([](const Field::Point& x) { return 1.0 + 0.5 * std::sin(3 * x[0]) + x[1] * x[1] + 4.0 * (x[0] > 1.2); });
-  c.assign([](const Field::Point& x) { return 0.1 * x[0]; });
-  BoundaryConditions bc;
-  bc[Face::XLower] = {BcType::Dirichlet, Expression("y")};
-  bc[Face::XUpper] = {BcType::Neumann, Expression("1")};
-  if (periodic_y) {
-    bc[Face::YLower] = bc[Face::YUpper] = {BcType::Periodic, {}};
-  } else {
-    bc[Face::YLower] = {BcType::Dirichlet, Expression("x")};
-    bc[Face::YUpper] = {BcType::Neumann, Expression("0.5")};
-  }
-  bc[Face::ZLower] = {BcType::Neumann, Expression("0")};
-  bc[Face::ZUpper] = {BcType::Dirichlet, Expression("1")};
-  auto solid = std::make_shared<SolidMask>(p.grid);
-  solid->add(SphereShape{{0.6, 0.5, 0.5}, 0.25});
-  EXPECT_GT(solid->solid_cells(), 0);
-  p.op = std::make_unique<StencilOperator>(p.grid, k, c, bc, solid);
-  p.b = std::make_unique<Field>(p.grid, "b");
-  p.b->assign([](const Field::Point& x) { return std::sin(3 * x[0]) + x[1]; });
-  p.op->add_boundary_terms(*p.b);
-  return p;
-}
+using test::mixed_problem;
+using test::Problem;
 
 double max_difference(const Field& a, const Field& b) {
   Field d = a;

@@ -88,8 +88,28 @@ double available_memory_bytes() {
 }
 
 Grid::Grid(MPI_Comm comm, const GridSpec& spec) : spec_(spec), comm_(comm) {
-  if (spec.dim != 2 && spec.dim != 3) throw Error("Grid: dimension must be 2 or 3, got " + std::to_string(spec.dim));
-  if (spec.dim == 2) {
+  check_spec_and_space_cells();
+  check_size(comm_, spec_);
+  create(nullptr);
+}
+
+Grid::Grid(MPI_Comm comm, const GridSpec& spec, const Ownership& ownership) : spec_(spec), comm_(comm) {
+  check_spec_and_space_cells();
+  spec_.bytes_per_cell = 0.0;
+  for (int a = 0; a < spec_.dim; ++a) {
+    PetscInt sum = 0;
+    for (PetscInt n : ownership[a]) {
+      if (n < 1) throw Error("Grid: every rank must own at least one cell per axis");
+      sum += n;
+    }
+    if (sum != spec_.cells[a]) throw Error("Grid: the ownership ranges do not add up to the cell count");
+  }
+  create(&ownership);
+}
+
+void Grid::check_spec_and_space_cells() {
+  if (spec_.dim != 2 && spec_.dim != 3) throw Error("Grid: dimension must be 2 or 3, got " + std::to_string(spec_.dim));
+  if (spec_.dim == 2) {
     spec_.cells[2] = 1;
     spec_.periodic[2] = false;
   }
@@ -99,29 +119,6 @@ Grid::Grid(MPI_Comm comm, const GridSpec& spec) : spec_(spec), comm_(comm) {
     spacing_[a] = (spec_.upper[a] - spec_.lower[a]) / static_cast<double>(spec_.cells[a]);
   }
   if (spec_.dim == 2) spacing_[2] = 1.0;
-  check_size(comm_, spec_);
-  create(nullptr);
-}
-
-Grid::Grid(MPI_Comm comm, const GridSpec& spec, const Ownership& ownership) : spec_(spec), comm_(comm) {
-  if (spec.dim != 2 && spec.dim != 3) throw Error("Grid: dimension must be 2 or 3, got " + std::to_string(spec.dim));
-  if (spec.dim == 2) {
-    spec_.cells[2] = 1;
-    spec_.periodic[2] = false;
-  }
-  spec_.bytes_per_cell = 0.0;
-  for (int a = 0; a < spec_.dim; ++a) {
-    PetscInt sum = 0;
-    for (PetscInt n : ownership[a]) {
-      if (n < 1) throw Error("Grid: every rank must own at least one cell per axis");
-      sum += n;
-    }
-    if (sum != spec_.cells[a]) throw Error("Grid: the ownership ranges do not add up to the cell count");
-    if (!(spec_.upper[a] > spec_.lower[a])) throw Error("Grid: upper must be greater than lower on every axis");
-    spacing_[a] = (spec_.upper[a] - spec_.lower[a]) / static_cast<double>(spec_.cells[a]);
-  }
-  if (spec_.dim == 2) spacing_[2] = 1.0;
-  create(&ownership);
 }
 
 void Grid::create(const Ownership* ownership) {

@@ -102,6 +102,8 @@ class Grid {
   std::shared_ptr<const Grid> coarsen() const;
 
  private:
+  /// Checks spec_ (dimension, cell counts, extent), fixes the unused z of a 2D grid and sets the spacing.
+  void check_spec_and_space_cells();
   void create(const Ownership* ownership);
 
   GridSpec spec_;
