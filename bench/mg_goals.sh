@@ -141,14 +141,16 @@ TWOPHASE='3 + 9*(sin(7.3*x+1)*cos(6.1*y-0.4) + 0.6*sin(13.1*x*y+2.1) + 0.3*cos(1
   echo "|---|---|---|---|---|"
   twophase=$(dirichlet twophase 2 256 "$TWOPHASE")
   checker=$(dirichlet checker 3 64 "$CHECKER")
-  for pc in fluxion_mg mg gamg hypre; do
-    read -r its s v <<<"$(run "twophase_$pc" "$twophase" --set solver.pc=$pc)"
-    echo "| two-phase 12/3, 256^2 | $pc | $its | $s | $v |"
-  done
-  for pc in fluxion_mg mg gamg hypre; do
-    read -r its s v <<<"$(run "checker_$pc" "$checker" --set solver.pc=$pc)"
-    echo "| checkerboard 1/10^4, 64^3 | $pc | $its | $s | $v |"
-  done
+  # fluxion_mg picks its transfers (auto: constant ones under strong jumps); fluxion_mg_linear
+  # forces the linear pair (petsc: {pc_fluxion_mg_prolongation: linear}) to show what auto avoids.
+  jump_row() {  # label config pc
+    local extra=(--set "solver.pc=${3%_linear}")
+    [[ $3 == *_linear ]] && extra+=(--set petsc.pc_fluxion_mg_prolongation=linear)
+    read -r its s v <<<"$(run "jump_$(basename "$2" .yaml)_$3" "$2" "${extra[@]}")"
+    echo "| $1 | $3 | $its | $s | $v |"
+  }
+  for pc in fluxion_mg fluxion_mg_linear mg gamg hypre; do jump_row "two-phase 12/3, 256^2" "$twophase" $pc; done
+  for pc in fluxion_mg fluxion_mg_linear mg gamg hypre; do jump_row "checkerboard 1/10^4, 64^3" "$checker" $pc; done
   echo
   echo "## 1 and 2 ranks (goal: iterations within +-1)"
   echo

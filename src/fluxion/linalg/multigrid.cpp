@@ -208,9 +208,31 @@ struct Multigrid::Level {
   }
 };
 
+double coefficient_contrast(const StencilOperator& op) {
+  const Grid& g = op.grid();
+  const IndexBox& o = g.owned();
+  const std::vector<unsigned char>& solid = op.solid_flags();
+  double contrast = 1.0;
+  PetscInt n = 0;
+  for_each_cell(o, [&](PetscInt i, PetscInt j, PetscInt k) {
+    if (solid[n++]) return;
+    for (int a = 0; a < g.dim(); ++a) {
+      const PetscInt lower = op.lower_face(a, i - o.begin[0], j - o.begin[1], k - o.begin[2]);
+      const double below = op.face_data(a)[lower], above = op.face_data(a)[lower + op.upper_face_step(a)];
+      if (below != 0.0 && above != 0.0) contrast = std::max(contrast, std::max(below / above, above / below));
+    }
+  });
+  double global = 1.0;
+  MPI_Allreduce(&contrast, &global, 1, MPI_DOUBLE, MPI_MAX, g.comm());
+  return global;
+}
+
 Multigrid::Multigrid(const StencilOperator& fine, MultigridSettings settings) : settings_(settings) {
   if (settings_.smoothing_steps < 1) throw Error("Multigrid: smoothing_steps must be >= 1");
   if (settings_.coarsest_cells_per_rank < 1) throw Error("Multigrid: coarsest_cells_per_rank must be >= 1");
+  using P = MultigridSettings::Prolongation;
+  linear_ = settings_.prolongation == P::Linear ||
+            (settings_.prolongation == P::Auto && coefficient_contrast(fine) <= kStrongContrast);
   auto top = std::make_unique<Level>();
   top->grid = fine.grid_ptr();
   top->op = &fine;
@@ -305,7 +327,8 @@ std::string Multigrid::describe() const {
     s += (l ? ", " : "") + std::to_string(g.cells(0)) + " x " + std::to_string(g.cells(1));
     if (g.dim() == 3) s += " x " + std::to_string(g.cells(2));
   }
-  return s + (levels_.back()->op->singular() ? " (coarsest: SVD or shifted LU)" : " (coarsest: LU)");
+  s += levels_.back()->op->singular() ? " (coarsest: SVD or shifted LU)" : " (coarsest: LU)";
+  return linear_ ? s : s + ", constant transfers";
 }
 
 void Multigrid::vcycle(Vec b, Vec x) const {
@@ -360,7 +383,7 @@ AxisTerms axis_terms(PetscInt i, bool linear, bool active) {
 void Multigrid::build_solid_fixes(int l) {
   const Level& F = *levels_[l - 1];
   Level& C = *levels_[l];
-  if (!settings_.linear_prolongation) return;  // constant: the parent only, never solid for a fluid child
+  if (!linear_) return;  // constant: the parent only, never solid for a fluid child
   const Grid& cg = *C.grid;
   const int dim = cg.dim();
   // Coarse solid flags with their ghosts.
@@ -468,7 +491,7 @@ void Multigrid::restrict_residual(int l) const {
   Level& F = *levels_[l];
   Level& C = *levels_[l + 1];
   const Grid& fg = *F.grid;
-  const bool linear = settings_.linear_prolongation;
+  const bool linear = linear_;
   const double scale = 1.0 / (1 << fg.dim());
   FLUXION_PETSC_CHECK(VecSet(C.local, 0.0));
   double* c;
@@ -511,7 +534,7 @@ void Multigrid::restrict_residual(int l) const {
 void Multigrid::prolong_add(int l) const {
   const Level& F = *levels_[l];
   const Level& C = *levels_[l + 1];
-  const bool linear = settings_.linear_prolongation;
+  const bool linear = linear_;
   FLUXION_PETSC_CHECK(DMGlobalToLocal(C.box, C.x, INSERT_VALUES, C.local));
   double* c;
   FLUXION_PETSC_CHECK(VecGetArray(C.local, &c));
@@ -567,7 +590,7 @@ PetscErrorCode pc_setup(PC pc) {
     // other change in place), so the hierarchy is kept.
     const auto same = [](const MultigridSettings& a, const MultigridSettings& b) {
       return a.max_levels == b.max_levels && a.coarsest_cells_per_rank == b.coarsest_cells_per_rank &&
-             a.smoothing_steps == b.smoothing_steps && a.linear_prolongation == b.linear_prolongation;
+             a.smoothing_steps == b.smoothing_steps && a.prolongation == b.prolongation;
     };
     if (data->mg && &data->mg->op(0) == op && same(data->mg->settings(), data->settings)) {
       data->mg->update_coefficients();
@@ -603,21 +626,22 @@ PetscErrorCode pc_set_from_options(PC pc, PetscOptionItems* PetscOptionsObject) 
   auto* data = static_cast<PcData*>(pc->data);
   MultigridSettings& s = data->settings;
   PetscInt levels = s.max_levels, steps = s.smoothing_steps;
-  const char* kinds[] = {"linear", "constant"};
-  PetscInt kind = s.linear_prolongation ? 0 : 1;
+  const char* kinds[] = {"auto", "linear", "constant"};
+  PetscInt kind = static_cast<PetscInt>(s.prolongation);
   PetscOptionsHeadBegin(PetscOptionsObject, "fluxion geometric multigrid (fluxion_mg)");
   PetscCall(PetscOptionsInt("-pc_fluxion_mg_levels", "Levels, the fine one included (0: as many as the grid halves)",
                             "", levels, &levels, nullptr));
   PetscCall(PetscOptionsInt("-pc_fluxion_mg_smoothing_steps", "Red-black Gauss-Seidel sweeps before and after", "",
                             steps, &steps, nullptr));
-  PetscCall(PetscOptionsEList("-pc_fluxion_mg_prolongation", "Prolongation (restriction is its transpose)", "",
-                              kinds, 2, kinds[kind], &kind, nullptr));
+  PetscCall(PetscOptionsEList("-pc_fluxion_mg_prolongation",
+                              "Prolongation (restriction is its transpose); auto: constant under strong jumps in k", "",
+                              kinds, 3, kinds[kind], &kind, nullptr));
   PetscOptionsHeadEnd();
   if (levels < 0) SETERRQ(PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "-pc_fluxion_mg_levels must be >= 0");
   if (steps < 1) SETERRQ(PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "-pc_fluxion_mg_smoothing_steps must be >= 1");
   s.max_levels = static_cast<int>(levels);
   s.smoothing_steps = static_cast<int>(steps);
-  s.linear_prolongation = kind == 0;
+  s.prolongation = static_cast<MultigridSettings::Prolongation>(kind);
   return 0;
 }
 
@@ -627,8 +651,9 @@ PetscErrorCode pc_view(PC pc, PetscViewer viewer) {
   PetscCall(PetscObjectTypeCompare(reinterpret_cast<PetscObject>(viewer), PETSCVIEWERASCII, &ascii));
   if (!ascii) return 0;
   const MultigridSettings& s = data->settings;
+  const bool linear = data->mg ? data->mg->linear_prolongation() : s.prolongation != MultigridSettings::Prolongation::Constant;
   PetscCall(PetscViewerASCIIPrintf(viewer, "  V-cycle, %d red-black Gauss-Seidel sweep(s) before and after, %s prolongation\n",
-                                   s.smoothing_steps, s.linear_prolongation ? "linear" : "constant"));
+                                   s.smoothing_steps, linear ? "linear" : "constant"));
   if (data->mg) PetscCall(PetscViewerASCIIPrintf(viewer, "  %s\n", data->mg->describe().c_str()));
   return 0;
 }

@@ -22,11 +22,23 @@ struct MultigridSettings {
   /// Red-black Gauss-Seidel sweeps before the coarse correction (forward: red, then black) and as
   /// many after it (backward: black, then red), so that the V-cycle is a symmetric operator.
   int smoothing_steps = 1;
-  /// Prolongation: bilinear / trilinear from the 2^d nearest coarse cells (true), or piecewise
-  /// constant from the parent (false). Restriction is its transpose over 2^d (a weighted average
-  /// of the fine residual), so the V-cycle stays symmetric.
-  bool linear_prolongation = true;
+  /// Prolongation: bilinear / trilinear from the 2^d nearest coarse cells (Linear), or piecewise
+  /// constant from the parent (Constant). Restriction is its transpose over 2^d (a weighted
+  /// average of the fine residual), so the V-cycle stays symmetric. Auto: Linear, unless the
+  /// fine operator has coefficient jumps stronger than kStrongContrast (see coefficient_contrast):
+  /// interpolating across such a jump misleads the correction (a 1 / 10^4 checkerboard takes
+  /// 112-563 CG iterations with linear transfers, 14-17 with constant ones; docs/benchmarks.md).
+  enum class Prolongation { Auto, Linear, Constant };
+  Prolongation prolongation = Prolongation::Auto;
 };
+
+/// Auto picks constant transfers above this contrast.
+inline constexpr double kStrongContrast = 100.0;
+
+/// The largest ratio between the two couplings of a fluid cell along one axis (both nonzero:
+/// faces cut by obstacles or on the domain boundary do not count), over all ranks: 1 for constant
+/// k, about 4 for k = 12 / 3, about 10^4 for a 1 / 10^4 checkerboard. Collective.
+double coefficient_contrast(const StencilOperator& op);
 
 /// The multigrid hierarchy of a StencilOperator: coarse grids by halving (Grid::coarsen), coarse
 /// operators rediscretised from the fine weights (a coarse face couples with the mean of the fine
@@ -50,6 +62,8 @@ class Multigrid {
   /// Level 0 is the fine grid, levels() - 1 the coarsest.
   const StencilOperator& op(int level) const;
   const MultigridSettings& settings() const { return settings_; }
+  /// The transfers in use (Auto resolved).
+  bool linear_prolongation() const { return linear_; }
   /// "4 levels: 128 x 128, 64 x 64, 32 x 32, 16 x 16 (LU)"
   std::string describe() const;
 
@@ -71,6 +85,7 @@ class Multigrid {
   void prolong_add(int fine) const;
 
   MultigridSettings settings_;
+  bool linear_ = true;
   std::vector<std::unique_ptr<Level>> levels_;
   KSP coarse_ = nullptr;
 };
@@ -79,7 +94,7 @@ class Multigrid {
 /// V-cycle of Multigrid on the StencilOperator behind the preconditioning matrix (matrix() or
 /// shell() of a StencilOperator; any other Mat is an error at PCSetUp). Options, with the PC's
 /// prefix: -pc_fluxion_mg_levels N, -pc_fluxion_mg_smoothing_steps N,
-/// -pc_fluxion_mg_prolongation linear|constant.
+/// -pc_fluxion_mg_prolongation auto|linear|constant.
 void register_multigrid_pc();
 
 }  // namespace fluxion
