@@ -104,6 +104,14 @@ class BadInput(unittest.TestCase):
         os.mkfifo(fifo)  # opening it for reading would block: the run must not
         self.fail_with("fifo.yaml", MESH.replace("FILE", "fifo.stl"), "obstacles[0].file", "not a regular file")
 
+    def test_obstacle_key_of_another_shape_is_an_error(self):
+        # strict: a mesh's placement on a sphere (or a radius on a box) was silently ignored
+        text = POISSON + "obstacles:\n      - {type: circle, center: [0.5, 0.5], radius: 0.2, scale: 2}\n"
+        self.fail_with("shape_keys.yaml", text, "shape_keys.yaml:7: obstacles[0].scale: ",
+                       "does not apply to a circle obstacle (read only for mesh); remove it")
+        text = POISSON + "obstacles:\n      - {type: box, lower: [0.1, 0.1], upper: [0.3, 0.3], radius: 1}\n"
+        self.fail_with("box_keys.yaml", text, "obstacles[0].radius: ", "read only for sphere, circle, cylinder")
+
     # ---- item 8: grids that cannot be indexed or held ----
 
     def test_grid_petsc_cannot_index(self):

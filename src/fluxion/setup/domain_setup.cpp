@@ -154,6 +154,25 @@ std::filesystem::path resolve_data_file(const Config& c, const std::string& key,
                   ", the working directory and " + data_dir().string() + ")");
 }
 
+/// Strict obstacles: a key given for a shape that does not read it is an error, not ignored.
+void check_obstacle_keys(const Config& o, const std::string& type) {
+  struct Use {
+    const char* key;
+    std::vector<std::string> types;
+  };
+  static const std::vector<Use> uses = {
+      {"center", {"sphere", "circle", "cylinder"}}, {"radius", {"sphere", "circle", "cylinder"}},
+      {"lower", {"box"}},       {"upper", {"box"}},     {"axis", {"cylinder"}},
+      {"file", {"mesh"}},       {"scale", {"mesh"}},    {"translate", {"mesh"}},
+      {"rotate_z", {"mesh"}},   {"slice_z", {"mesh"}}};
+  for (const Use& use : uses) {
+    if (!o.is_set(use.key) || std::find(use.types.begin(), use.types.end(), type) != use.types.end()) continue;
+    std::string types;
+    for (const std::string& t : use.types) types += (types.empty() ? "" : ", ") + t;
+    o.fail(use.key, "does not apply to a " + type + " obstacle (read only for " + types + "); remove it");
+  }
+}
+
 std::shared_ptr<SolidMask> make_obstacles(const Config& c, std::shared_ptr<const Grid> grid,
                                           const std::filesystem::path& config_dir) {
   const auto items = c.list("obstacles");
@@ -162,6 +181,7 @@ std::shared_ptr<SolidMask> make_obstacles(const Config& c, std::shared_ptr<const
   auto mask = std::make_shared<SolidMask>(grid);
   for (const Config& o : items) {
     const std::string type = o.string("type");
+    check_obstacle_keys(o, type);
     if (type == "box") {
       mask->add(BoxShape{point(o, "lower", dim), point(o, "upper", dim)});
     } else if (type == "sphere" || type == "circle") {
