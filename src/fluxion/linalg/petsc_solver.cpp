@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <vector>
 
 #include "fluxion/core/error.hpp"
@@ -35,6 +36,21 @@ std::string reason_in_words(KSPConvergedReason reason, int max_iterations) {
     default: return std::string(KSPConvergedReasons[reason]);
   }
 }
+
+/// A global vector borrowed from the grid's DM for one solve: the DM keeps a few and hands the
+/// same memory out again, so a sequence of solves (time steps) does not fault fresh pages in.
+class BorrowedVec {
+ public:
+  explicit BorrowedVec(DM dm) : dm_(dm) { FLUXION_PETSC_CHECK(DMGetGlobalVector(dm_, &v_)); }
+  ~BorrowedVec() { DMRestoreGlobalVector(dm_, &v_); }
+  BorrowedVec(const BorrowedVec&) = delete;
+  BorrowedVec& operator=(const BorrowedVec&) = delete;
+  operator Vec() const { return v_; }
+
+ private:
+  DM dm_;
+  Vec v_ = nullptr;
+};
 
 double residual_norm(const StencilOperator& op, Vec b, Vec x, Vec work) {
   op.apply(x, work);
@@ -174,17 +190,17 @@ SolveReport PetscSolver::solve(const Field& b, Field& x) {
   report.solver = name();
 
   Vec rhs = b.vec();
-  Vec projected = nullptr, work = nullptr;
-  FLUXION_PETSC_CHECK(VecDuplicate(b.vec(), &work));
+  const BorrowedVec work(op_->grid().dm());
+  std::optional<BorrowedVec> projected;
   if (op_->singular()) {
     // Only the part of b orthogonal to the null space can be matched (compatibility condition).
     Vec v = op_->null_vector();
-    FLUXION_PETSC_CHECK(VecDuplicate(b.vec(), &projected));
-    FLUXION_PETSC_CHECK(VecCopy(b.vec(), projected));
+    projected.emplace(op_->grid().dm());
+    FLUXION_PETSC_CHECK(VecCopy(b.vec(), *projected));
     PetscScalar dot;
-    FLUXION_PETSC_CHECK(VecDot(projected, v, &dot));
-    FLUXION_PETSC_CHECK(VecAXPY(projected, -dot, v));
-    rhs = projected;
+    FLUXION_PETSC_CHECK(VecDot(*projected, v, &dot));
+    FLUXION_PETSC_CHECK(VecAXPY(*projected, -dot, v));
+    rhs = *projected;
   }
   report.initial_residual = residual_norm(*op_, rhs, x.vec(), work);
 
@@ -216,8 +232,6 @@ SolveReport PetscSolver::solve(const Field& b, Field& x) {
     report.reason = "initial residual is zero";
   }
   report.solver = name();
-  if (projected) VecDestroy(&projected);
-  VecDestroy(&work);
   report.seconds = seconds_since(start);
   return report;
 }
