@@ -293,6 +293,23 @@ void Multigrid::set_up_coarsest() {
   FLUXION_PETSC_CHECK(KSPSetOptionsPrefix(coarse_, "fluxion_mg_coarse_"));
   Mat A = last.op->matrix();
   FLUXION_PETSC_CHECK(KSPSetOperators(coarse_, A, A));
+  coarsest_smoothed_ = last.grid->global_cells() > max_direct_cells(last.grid->dim());
+  if (coarsest_smoothed_) {
+    // Too large to factor on every rank (odd cell counts stop the halving early: 63^3 cells do not
+    // halve at all): a fixed number of symmetric SOR sweeps from zero instead, a symmetric
+    // positive linear operator, so the V-cycle stays a valid CG preconditioner. Slower to
+    // converge than a solve; cell counts divisible by a power of two avoid it.
+    FLUXION_PETSC_CHECK(KSPSetType(coarse_, KSPRICHARDSON));
+    FLUXION_PETSC_CHECK(KSPSetTolerances(coarse_, 0.0, 0.0, PETSC_DEFAULT, kCoarsestSweeps));
+    FLUXION_PETSC_CHECK(KSPSetNormType(coarse_, KSP_NORM_NONE));
+    FLUXION_PETSC_CHECK(KSPSetConvergenceTest(coarse_, KSPConvergedSkip, nullptr, nullptr));
+    PC pc;
+    FLUXION_PETSC_CHECK(KSPGetPC(coarse_, &pc));
+    FLUXION_PETSC_CHECK(PCSetType(pc, PCSOR));
+    FLUXION_PETSC_CHECK(PCSORSetSymmetric(pc, SOR_LOCAL_SYMMETRIC_SWEEP));
+    FLUXION_PETSC_CHECK(KSPSetUp(coarse_));
+    return;
+  }
   FLUXION_PETSC_CHECK(KSPSetType(coarse_, KSPPREONLY));
   PC pc, inner_pc;
   KSP inner;
@@ -327,7 +344,10 @@ std::string Multigrid::describe() const {
     s += (l ? ", " : "") + std::to_string(g.cells(0)) + " x " + std::to_string(g.cells(1));
     if (g.dim() == 3) s += " x " + std::to_string(g.cells(2));
   }
-  s += levels_.back()->op->singular() ? " (coarsest: SVD or shifted LU)" : " (coarsest: LU)";
+  if (coarsest_smoothed_)
+    s += " (coarsest: " + std::to_string(kCoarsestSweeps) + " SSOR sweeps, too large to factor: odd cell counts?)";
+  else
+    s += levels_.back()->op->singular() ? " (coarsest: SVD or shifted LU)" : " (coarsest: LU)";
   return linear_ ? s : s + ", constant transfers";
 }
 
