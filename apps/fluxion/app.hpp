@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "fluxion/core/config.hpp"
+#include "fluxion/core/grid.hpp"
 #include "fluxion/core/file_lock.hpp"
 
 namespace fluxion::apps {
@@ -65,6 +66,12 @@ Schema common_schema(const std::string& default_app);
 /// rejected value came from: a command-line option ("command line: -ksp_type bogus: ..."), an entry
 /// of the config's petsc: section, or else the config key `key` (e.g. "solver").
 [[noreturn]] void fail_petsc_settings(const Config& config, const std::string& key, const std::exception& error);
+
+/// A warning line when the config's solver is CG + fluxion_mg (solver.type petsc, solver.pc
+/// fluxion_mg) and the grid's cell counts stop halving while the level is still too large to
+/// factor (max_direct_cells): fluxion_mg then smooths its coarsest level and CG needs more
+/// iterations (docs/architecture.md); nullopt otherwise. Ignores the per-rank limit.
+std::optional<std::string> multigrid_grid_warning(const Config& config, const GridSpec& grid);
 
 /// The output folder of one run (docs/output.md). The run writes into <dir>/.staging/ and is
 /// swapped in at the end, so the previous complete run stays whole until the new one replaces it;

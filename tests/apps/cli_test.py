@@ -66,6 +66,20 @@ class Overrides(unittest.TestCase):
         with h5py.File(out / "run.h5", "r") as f:
             self.assertEqual(f["fields/u/000000"].shape, (32, 64))
 
+    def test_a_grid_that_barely_halves_is_warned_about(self):
+        # 21^3 cells do not halve: fluxion_mg (the default pc) smooths a coarsest level it cannot factor
+        cube = ["--set", "grid.lower=[0,0,0]", "--set", "grid.upper=[1,1,1]", "--set", "obstacles=[]"]
+        r = run(["run", "-o", str(cli.WORK / "odd"), "--set", "grid.cells=[21,21,21]"] + cube)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("grid.cells: the cell counts halve only 0 times, so fluxion_mg's coarsest level (9261 cells)",
+                      r.stdout + r.stderr)
+        r = run(["run", "-o", str(cli.WORK / "even"), "--set", "grid.cells=[24,24,24]"] + cube)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotIn("halve only", r.stdout + r.stderr)
+        r = run(["run", "-o", str(cli.WORK / "odd_mg"), "--set", "grid.cells=[21,21,21]", "--set", "solver.pc=mg"] + cube)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotIn("halve only", r.stdout + r.stderr)
+
     def test_petsc_section_and_command_line_feed_petsc(self):
         cfg = write("gmres.yaml", SMALL + "petsc: {ksp_type: gmres}\n")
         r = run(["run", str(cfg), "-o", str(cli.WORK / "gmres")])
