@@ -143,9 +143,10 @@ TEST(MultigridMpi, UpdatedCoefficientsGiveTheVCycleOfANewHierarchy) {
   }
 }
 
-// A 1 / 10^4 checkerboard of 2^3 blocks on 16^3 cells: linear transfers interpolate across the
-// jumps and CG needs over 100 iterations (112 measured); Auto sees the contrast and takes the
-// constant pair (14 measured); for smooth k it keeps the linear pair.
+// A 1 / 10^4 checkerboard of 4^3 blocks on 16^3 cells: linear transfers interpolate across the
+// jumps and CG needs over 100 iterations (112 measured with source 1 through `fluxion run`);
+// Auto sees the contrast and takes the constant pair (14 measured); for smooth k it keeps the
+// linear pair.
 TEST(MultigridMpi, AutoTransfersAreConstantUnderStrongJumps) {
   GridSpec s{.dim = 3, .cells = {16, 16, 16}};
   auto grid = std::make_shared<const Grid>(PETSC_COMM_WORLD, s);
