@@ -26,8 +26,9 @@ struct MultigridSettings {
   /// constant from the parent (Constant). Restriction is its transpose over 2^d (a weighted
   /// average of the fine residual), so the V-cycle stays symmetric. Auto: Linear, unless the
   /// fine operator has coefficient jumps stronger than kStrongContrast (see coefficient_contrast):
-  /// interpolating across such a jump misleads the correction (a 1 / 10^4 checkerboard takes
-  /// 112-563 CG iterations with linear transfers, 14-17 with constant ones; docs/benchmarks.md).
+  /// interpolating across such a jump misleads the correction (a 1 / 10^4 checkerboard, 16^3 to
+  /// 64^3 cells, takes 112-563 CG iterations with linear transfers, 14-20 with constant ones;
+  /// docs/benchmarks.md).
   enum class Prolongation { Auto, Linear, Constant };
   Prolongation prolongation = Prolongation::Auto;
 };
