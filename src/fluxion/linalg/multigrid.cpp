@@ -77,12 +77,6 @@ std::unique_ptr<StencilOperator> coarsen_operator(const StencilOperator& fine, s
     const std::vector<double>& dirichlet = fine.dirichlet_diagonal();
     const std::vector<unsigned char>& solid = fine.solid_flags();
     const double* diag = fine.diagonal_data();
-    std::array<const double*, 3> face{};
-    std::array<PetscInt, 3> upper{};
-    for (int ax = 0; ax < dim; ++ax) {
-      face[ax] = fine.face_data(ax);
-      upper[ax] = fine.upper_face_step(ax);
-    }
     double* c;
     FLUXION_PETSC_CHECK(VecSet(clocal, 0.0));
     FLUXION_PETSC_CHECK(VecGetArray(clocal, &c));
@@ -95,14 +89,12 @@ std::unique_ptr<StencilOperator> coarsen_operator(const StencilOperator& fine, s
             v[kSolid] += 1.0;
             continue;
           }
-          double coupling = 0.0;  // sum of the (negative) face weights around the cell
-          for (int ax = 0; ax < dim; ++ax) {
-            const PetscInt lower = fine.lower_face(ax, i - o.begin[0], j - o.begin[1], k - o.begin[2]);
-            const double below = face[ax][lower];
-            coupling += below + face[ax][lower + upper[ax]];
-            const std::array<PetscInt, 3> q = {i, j, k};
-            if ((q[ax] & 1) == 0) v[kFaceX + ax] += below * tangential / 4.0;
-          }
+          const std::array<PetscInt, 3> q = {i, j, k};
+          for (int ax = 0; ax < dim; ++ax)  // an even child's lower face lies on the parent's
+            if ((q[ax] & 1) == 0)
+              v[kFaceX + ax] += fine.face_data(ax)[fine.lower_face(ax, i - o.begin[0], j - o.begin[1], k - o.begin[2])] *
+                                tangential / 4.0;
+          const double coupling = fine.coupling_sum(i - o.begin[0], j - o.begin[1], k - o.begin[2]);
           v[kReaction] += (diag[n] + coupling - dirichlet[n]) / children;
           v[kDirichlet] += dirichlet[n] * tangential / 4.0;
         }
@@ -155,14 +147,10 @@ std::unique_ptr<StencilOperator> coarsen_operator(const StencilOperator& fine, s
   // couples to (cut off by obstacles at this resolution) becomes an identity row, like a solid.
   double solid_scale = 0.0;
   for (int ax = 0; ax < dim; ++ax) solid_scale += 2.0 / (cg.spacing(ax) * cg.spacing(ax));
-  const PetscInt nx = co.extent(0), ny = co.extent(1);
   PetscInt n = 0;
   for_each_cell(co, [&](PetscInt i, PetscInt j, PetscInt k) {
-    const PetscInt ii = i - co.begin[0], jj = j - co.begin[1], kk = k - co.begin[2];
     double diag = reaction[n] + dirichlet[n];
-    diag -= w.faces[0][(kk * ny + jj) * (nx + 1) + ii] + w.faces[0][(kk * ny + jj) * (nx + 1) + ii + 1];
-    diag -= w.faces[1][(kk * (ny + 1) + jj) * nx + ii] + w.faces[1][(kk * (ny + 1) + jj + 1) * nx + ii];
-    if (dim == 3) diag -= w.faces[2][(kk * ny + jj) * nx + ii] + w.faces[2][((kk + 1) * ny + jj) * nx + ii];
+    diag -= StencilOperator::coupling_sum(w.faces, co, dim, i - co.begin[0], j - co.begin[1], k - co.begin[2]);
     if (w.solid[n] || !(diag > 0.0)) {
       w.solid[n] = 1;
       dirichlet[n] = 0.0;

@@ -178,10 +178,7 @@ void StencilOperator::compute_weights(const Field& k, const Field& c) {
     }
     double diag = ca(i, j, kk);
     if (diag != 0.0) any_c = true;
-    for (int a = 0; a < dim; ++a) {
-      const PetscInt lower = lower_face(a, i - o.begin[0], j - o.begin[1], kk - o.begin[2]);
-      diag -= faces_[a][lower] + faces_[a][lower + upper_face_step(a)];
-    }
+    diag -= coupling_sum(i - o.begin[0], j - o.begin[1], kk - o.begin[2]);
     const bool at_domain_face = i == 0 || i == g.cells(0) - 1 || j == 0 || j == g.cells(1) - 1 ||
                                 (dim == 3 && (kk == 0 || kk == g.cells(2) - 1));
     for (int d = 0; at_domain_face && d < 2 * dim; ++d) {
@@ -213,40 +210,22 @@ void StencilOperator::compute_weights(const Field& k, const Field& c) {
 void StencilOperator::scale_conductivity(double factor) {
   if (!(factor > 0.0) || !std::isfinite(factor))
     throw Error("StencilOperator::scale_conductivity: the factor must be finite and > 0, not " + std::to_string(factor));
-  const Grid& g = *grid_;
-  const IndexBox& o = g.owned();
-  const int dim = g.dim();
+  // The diagonal is c - (couplings) + (Dirichlet weights), and the last two scale with k.
+  const IndexBox& o = grid_->owned();
   PetscInt p = 0;
-  // The reaction part of each fluid diagonal, before the faces change.
-  std::vector<double> reaction(diag_.size(), 0.0);
-  for_each_cell(o, [&](PetscInt i, PetscInt j, PetscInt kk) {
-    double sum = 0.0;
-    for (int a = 0; a < dim; ++a) {
-      const PetscInt lower = lower_face(a, i - o.begin[0], j - o.begin[1], kk - o.begin[2]);
-      sum += faces_[a][lower] + faces_[a][lower + upper_face_step(a)];
-    }
-    reaction[p] = diag_[p] + sum - dirichlet_[p];
-    ++p;
-  });
-  for (int a = 0; a < dim; ++a)
-    for (double& w : faces_[a]) w *= factor;
-  for (BoundaryFace& f : boundary_faces_)
-    if (bc_[static_cast<Face>(f.direction)].type == BcType::Dirichlet) f.weight *= factor;
-  p = 0;
   for_each_cell(o, [&](PetscInt i, PetscInt j, PetscInt kk) {
     if (is_solid_[p]) {
       diag_[p] *= factor;  // the scaled identity scales with k, as when built
     } else {
+      diag_[p] += (factor - 1.0) * (dirichlet_[p] - coupling_sum(i - o.begin[0], j - o.begin[1], kk - o.begin[2]));
       dirichlet_[p] *= factor;
-      double sum = 0.0;
-      for (int a = 0; a < dim; ++a) {
-        const PetscInt lower = lower_face(a, i - o.begin[0], j - o.begin[1], kk - o.begin[2]);
-        sum += faces_[a][lower] + faces_[a][lower + upper_face_step(a)];
-      }
-      diag_[p] = reaction[p] - sum + dirichlet_[p];
     }
     ++p;
   });
+  for (Storage& faces : faces_)
+    for (double& w : faces) w *= factor;
+  for (BoundaryFace& f : boundary_faces_)
+    if (bc_[static_cast<Face>(f.direction)].type == BcType::Dirichlet) f.weight *= factor;
   if (matrix_) fill_matrix();
   if (shell_) {  // an assembly advances the Mat's state: PCSetUp then sees a changed operator
     FLUXION_PETSC_CHECK(MatAssemblyBegin(shell_, MAT_FINAL_ASSEMBLY));

@@ -88,16 +88,33 @@ class StencilOperator {
   const double* diagonal_data() const { return diag_.data(); }
   const double* face_data(int axis) const { return faces_[axis].data(); }
   IndexBox face_box(int axis) const;
-  /// Index in face_data(axis) of the lower face of owned cell (i, j, k), counted from the owned
-  /// box's first cell; its upper face is at that index plus upper_face_step(axis).
-  PetscInt lower_face(int axis, PetscInt i, PetscInt j, PetscInt k) const {
-    const IndexBox& o = grid_->owned();
+  /// Index in face_data(axis) of the lower face of cell (i, j, k) of the owned box `o`, counted
+  /// from its first cell; its upper face is at that index plus upper_face_step(o, axis). Static
+  /// forms for face arrays in this layout that belong to no operator yet (StencilWeights).
+  static PetscInt lower_face(const IndexBox& o, int axis, PetscInt i, PetscInt j, PetscInt k) {
     const PetscInt ex = o.extent(0) + (axis == 0), ey = o.extent(1) + (axis == 1);
     return (k * ey + j) * ex + i;
   }
-  PetscInt upper_face_step(int axis) const {
-    const IndexBox& o = grid_->owned();
+  static PetscInt upper_face_step(const IndexBox& o, int axis) {
     return axis == 0 ? 1 : axis == 1 ? o.extent(0) : o.extent(0) * o.extent(1);
+  }
+  /// The sum of the couplings (face weights, <= 0) around cell (i, j, k) of the owned box `o`.
+  static double coupling_sum(const std::array<std::vector<double>, 3>& faces, const IndexBox& o, int dim, PetscInt i,
+                             PetscInt j, PetscInt k) {
+    double sum = 0.0;
+    for (int a = 0; a < dim; ++a) {
+      const PetscInt lower = lower_face(o, a, i, j, k);
+      sum += faces[a][lower] + faces[a][lower + upper_face_step(o, a)];
+    }
+    return sum;
+  }
+  /// The same for this operator's owned cells (owned-box indices from 0).
+  PetscInt lower_face(int axis, PetscInt i, PetscInt j, PetscInt k) const {
+    return lower_face(grid_->owned(), axis, i, j, k);
+  }
+  PetscInt upper_face_step(int axis) const { return upper_face_step(grid_->owned(), axis); }
+  double coupling_sum(PetscInt i, PetscInt j, PetscInt k) const {
+    return coupling_sum(faces_, grid_->owned(), grid_->dim(), i, j, k);
   }
   /// 1 for a solid owned cell, in the diagonal's order.
   const std::vector<unsigned char>& solid_flags() const { return is_solid_; }
