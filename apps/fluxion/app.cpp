@@ -75,17 +75,12 @@ bool contains_word(const std::string& text, const std::string& value) {
 
 }  // namespace
 
-std::optional<std::string> multigrid_grid_warning(const Config& config, const GridSpec& grid) {
+std::optional<std::string> multigrid_grid_warning(const Config& config, const Grid& grid) {
   if (config.string("solver.type") != "petsc" || config.string("solver.pc") != "fluxion_mg") return std::nullopt;
-  int halvings = 64;  // every axis halves together, so the smallest count of halvings decides
-  for (int a = 0; a < grid.dim; ++a) {
-    int h = 0;
-    for (PetscInt n = grid.cells[a]; n % 2 == 0 && n / 2 >= 2; n /= 2) ++h;
-    halvings = std::min(halvings, h);
-  }
+  const int halvings = grid.halvings(MultigridSettings{}.coarsest_cells_per_rank);  // what Multigrid does
   PetscInt coarsest = 1;
-  for (int a = 0; a < grid.dim; ++a) coarsest *= grid.cells[a] >> halvings;
-  if (coarsest <= max_direct_cells(grid.dim)) return std::nullopt;
+  for (int a = 0; a < grid.dim(); ++a) coarsest *= grid.cells(a) >> halvings;
+  if (coarsest <= max_direct_cells(grid.dim())) return std::nullopt;
   return "warning: " + config.label("grid.cells") + ": the cell counts halve only " + std::to_string(halvings) +
          (halvings == 1 ? " time" : " times") + ", so fluxion_mg's coarsest level (" + std::to_string(coarsest) +
          " cells) is too large to factor and is smoothed instead: CG needs more iterations (63^3: 25 instead of 10); "

@@ -70,8 +70,8 @@ Schema common_schema(const std::string& default_app);
 /// A warning line when the config's solver is CG + fluxion_mg (solver.type petsc, solver.pc
 /// fluxion_mg) and the grid's cell counts stop halving while the level is still too large to
 /// factor (max_direct_cells): fluxion_mg then smooths its coarsest level and CG needs more
-/// iterations (docs/architecture.md); nullopt otherwise. Ignores the per-rank limit.
-std::optional<std::string> multigrid_grid_warning(const Config& config, const GridSpec& grid);
+/// iterations (docs/architecture.md); nullopt otherwise.
+std::optional<std::string> multigrid_grid_warning(const Config& config, const Grid& grid);
 
 /// The output folder of one run (docs/output.md). The run writes into <dir>/.staging/ and is
 /// swapped in at the end, so the previous complete run stays whole until the new one replaces it;

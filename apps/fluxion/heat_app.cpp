@@ -95,7 +95,7 @@ class HeatApp {
     }
     // The heat problem hands the solver kappa(t_{n+1}) * dt before each solve (context kappa_dt).
     solver_ = make_solver(config_, context_.comm, "solver", {}, {"kappa_dt"});
-    if (const auto warning = multigrid_grid_warning(config_, grid_->spec())) print_line(context_.comm, *warning);
+    if (const auto warning = multigrid_grid_warning(config_, *grid_)) print_line(context_.comm, *warning);
     assemble_seconds_ = std::chrono::duration<double>(clock::now() - start).count();
   }
 

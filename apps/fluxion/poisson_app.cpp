@@ -86,7 +86,7 @@ class PoissonApp {
       std::snprintf(note, sizeof note, "iteration %d, |r|/|r0| %.2e", iteration, r0_ > 0 ? norm / r0_ : 0.0);
       progress_->update(std::lround(1000 * std::clamp(done, 0.0, 1.0)), note);
     }, {"shift"});
-    if (const auto warning = multigrid_grid_warning(config_, grid_->spec())) print_line(context_.comm, *warning);
+    if (const auto warning = multigrid_grid_warning(config_, *grid_)) print_line(context_.comm, *warning);
     solver_.set_context("shift", spec_.c.is_constant() ? spec_.c.value()
                                                        : sample(grid_, "c", spec_.c).sum() / grid_->global_cells());
     try {

@@ -58,6 +58,7 @@ TEST(MultigridMpi, VCycleIsSymmetricAndPositive) {
         Multigrid mg(*p.op, {.prolongation = linear ? P::Linear : P::Constant});
         EXPECT_EQ(mg.linear_prolongation(), linear);
         EXPECT_GE(mg.levels(), 3) << mg.describe();
+        EXPECT_EQ(mg.levels(), p.grid->halvings() + 1) << mg.describe();  // the count the apps warn by
         Field x(p.grid, "x"), y(p.grid, "y"), Mx(p.grid, "Mx"), My(p.grid, "My");
         x.assign(noise);
         y.assign([](const Field::Point& q) { return noise({q[1] + 0.3, q[2] - 0.1, q[0] + 0.7}); });
@@ -184,6 +185,7 @@ TEST(MultigridMpi, AGridThatDoesNotHalveIsSmoothedNotFactored) {
   ASSERT_GT(p.grid->global_cells(), max_direct_cells(3));
   Multigrid mg(*p.op);
   EXPECT_EQ(mg.levels(), 1);
+  EXPECT_EQ(p.grid->halvings(), 0);
   EXPECT_NE(mg.describe().find("SSOR sweeps"), std::string::npos) << mg.describe();
   Field x(p.grid, "x"), y(p.grid, "y"), Mx(p.grid, "Mx"), My(p.grid, "My");
   x.assign(noise);

@@ -179,16 +179,32 @@ std::vector<PetscInt> coarse_ranges(const std::vector<PetscInt>& fine) {
   }
   return coarse;
 }
-}  // namespace
 
-bool Grid::can_coarsen(PetscInt min_per_rank) const {
-  const Ownership o = ownership();
-  for (int a = 0; a < spec_.dim; ++a) {
-    if (spec_.cells[a] % 2 != 0) return false;
+// Whether cells / ownership halve on every axis with >= min_per_rank coarse cells on each rank.
+bool halvable(const std::array<PetscInt, 3>& cells, const Grid::Ownership& o, int dim, PetscInt min_per_rank) {
+  for (int a = 0; a < dim; ++a) {
+    if (cells[a] % 2 != 0) return false;
     for (PetscInt n : coarse_ranges(o[a]))
       if (n < min_per_rank) return false;
   }
   return true;
+}
+}  // namespace
+
+bool Grid::can_coarsen(PetscInt min_per_rank) const {
+  return halvable(spec_.cells, ownership(), spec_.dim, min_per_rank);
+}
+
+int Grid::halvings(PetscInt min_per_rank) const {
+  std::array<PetscInt, 3> cells = spec_.cells;
+  Ownership o = ownership();
+  int h = 0;
+  for (; halvable(cells, o, spec_.dim, min_per_rank); ++h)
+    for (int a = 0; a < spec_.dim; ++a) {
+      cells[a] /= 2;
+      o[a] = coarse_ranges(o[a]);
+    }
+  return h;
 }
 
 std::shared_ptr<const Grid> Grid::coarsen() const {

@@ -95,6 +95,9 @@ class Grid {
   /// Whether coarsen() can make a grid of half the cells on every axis: every axis has an even
   /// number of cells and every rank keeps at least `min_per_rank` coarse cells per axis.
   bool can_coarsen(PetscInt min_per_rank = 2) const;
+  /// How many times in a row coarsen() could be applied with can_coarsen(min_per_rank) holding
+  /// each time (counted without building the grids).
+  int halvings(PetscInt min_per_rank = 2) const;
   /// The grid of half the cells on every axis, same box and periodicity, partitioned so that the
   /// children 2I, 2I+1 of a coarse cell I owned by a rank are owned by it or lie in its ghost
   /// layer: a rank owns the coarse cells [ceil(b / 2), ceil(e / 2)) of its fine cells [b, e).
