@@ -1,0 +1,778 @@
+// The MAC-grid projection solver: advection, viscosity and forces, projection, boundary ghosts.
+#include "fluxion/pde/navier_stokes.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <optional>
+#include <utility>
+
+#include "fluxion/core/error.hpp"
+
+namespace fluxion {
+
+namespace {
+
+constexpr double kInfinity = std::numeric_limits<double>::infinity();
+constexpr int kScalar = -1;  // "axis_or_scalar" of a cell-centred scalar
+
+const char* const kFlowBcNames[] = {"wall", "slip", "inflow", "outflow", "periodic"};
+const char* const kAdvectionNames[] = {"semi_lagrangian", "maccormack"};
+
+double global_max(double v, MPI_Comm comm) {
+  double g = 0.0;
+  MPI_Allreduce(&v, &g, 1, MPI_DOUBLE, MPI_MAX, comm);
+  return g;
+}
+
+double global_sum(double v, MPI_Comm comm) {
+  double g = 0.0;
+  MPI_Allreduce(&v, &g, 1, MPI_DOUBLE, MPI_SUM, comm);
+  return g;
+}
+
+}  // namespace
+
+const char* to_string(FlowBcType type) { return kFlowBcNames[static_cast<int>(type)]; }
+
+FlowBcType parse_flow_bc(const std::string& name) {
+  for (int i = 0; i < 5; ++i)
+    if (name == kFlowBcNames[i]) return static_cast<FlowBcType>(i);
+  throw Error("unknown flow boundary type '" + name + "' (wall, slip, inflow, outflow, periodic)");
+}
+
+const char* to_string(AdvectionScheme scheme) { return kAdvectionNames[static_cast<int>(scheme)]; }
+
+AdvectionScheme parse_advection_scheme(const std::string& name) {
+  for (int i = 0; i < 2; ++i)
+    if (name == kAdvectionNames[i]) return static_cast<AdvectionScheme>(i);
+  throw Error("unknown advection scheme '" + name + "' (semi_lagrangian, maccormack)");
+}
+
+/// Boundary velocities sampled on each domain face, per component, over the ghosted extent of the
+/// face's two other axes: the normal component's boundary samples and the tangential wall values
+/// that the mirrored ghosts reproduce half-way between samples.
+struct NavierStokes::BoundaryCache {
+  // values[component][face]: indexed by plane_index(); empty for periodic or absent faces.
+  std::array<std::array<std::vector<double>, 6>, 3> values;
+  bool time_dependent = false;
+  double time = std::numeric_limits<double>::quiet_NaN();
+
+  static std::array<int, 2> others(int axis) { return {axis == 0 ? 1 : 0, axis == 2 ? 1 : 2}; }
+  static PetscInt plane_index(const IndexBox& g, int axis, PetscInt i, PetscInt j, PetscInt k) {
+    const std::array<PetscInt, 3> p{i, j, k};
+    const auto o = others(axis);
+    return (p[o[1]] - g.begin[o[1]]) * g.extent(o[0]) + (p[o[0]] - g.begin[o[0]]);
+  }
+};
+
+NavierStokes::NavierStokes(std::shared_ptr<const Grid> grid, NavierStokesSpec spec,
+                           std::shared_ptr<const SolidMask> solid, LinearSolver& pressure_solver)
+    : grid_(std::move(grid)),
+      spec_(std::move(spec)),
+      solid_(std::move(solid)),
+      mac_(grid_),
+      rho_(mac_, MacLocation::Cell),
+      temp_(mac_, MacLocation::Cell),
+      scalar_work_(mac_, MacLocation::Cell),
+      solid_cells_(mac_, MacLocation::Cell),
+      phi_(grid_, "phi"),
+      rhs_(grid_, "rhs"),
+      pressure_(grid_, "pressure"),
+      boundary_(std::make_unique<BoundaryCache>()),
+      time_(spec_.t0) {
+  const int dim = grid_->dim();
+  for (int a = 0; a < dim; ++a) {
+    u_.emplace_back(mac_, face_location(a));
+    work_.emplace_back(mac_, face_location(a));
+    previous_.emplace_back(mac_, face_location(a));
+    solid_faces_.emplace_back(mac_, face_location(a));
+  }
+  check_spec();
+  build_solid_flags();
+
+  // Pressure: homogeneous Neumann where the normal velocity is given, p = 0 on outflow faces.
+  BoundaryConditions pressure_bc;
+  for (int f = 0; f < 2 * dim; ++f) {
+    const FlowBcType t = spec_.boundary[f].type;
+    pressure_bc[static_cast<Face>(f)] = {t == FlowBcType::Periodic  ? BcType::Periodic
+                                         : t == FlowBcType::Outflow ? BcType::Dirichlet
+                                                                    : BcType::Neumann,
+                                         Expression::constant(0.0)};
+  }
+  Field k(grid_, "k"), c(grid_, "c");
+  k.fill(1.0);
+  laplacian_ = std::make_unique<StencilOperator>(grid_, k, c, pressure_bc, solid_);
+  pressure_solver.set_operator(*laplacian_);
+
+  boundary_->time_dependent = false;
+  for (int f = 0; f < 2 * dim; ++f)
+    for (int a = 0; a < dim; ++a)
+      if (!spec_.boundary[f].velocity[a].is_time_independent()) boundary_->time_dependent = true;
+  refresh_boundary_values(time_);
+
+  for (int a = 0; a < dim; ++a) {
+    const Expression& e = spec_.initial[a];
+    MacField& u = u_[a];
+    for_each_cell(u.owned(), [&](PetscInt i, PetscInt j, PetscInt kk) {
+      const std::array<double, 3> x{mac_.coordinate(face_location(a), 0, i), mac_.coordinate(face_location(a), 1, j),
+                                    dim == 3 ? mac_.coordinate(face_location(a), 2, kk) : 0.0};
+      u(i, j, kk) = e(x[0], x[1], x[2], time_);
+    });
+  }
+  if (spec_.smoke.enabled) {
+    rho_.fill(0.0);
+    temp_.fill(spec_.smoke.ambient_temperature);
+    apply_smoke_source(time_);
+    exchange(rho_, kScalar, 0.0);
+    exchange(temp_, kScalar, spec_.smoke.ambient_temperature);
+  }
+  exchange_velocity();
+  for (int a = 0; a < dim; ++a)
+    if (!u_[a].all_finite())
+      throw NumericalError(spec_.initial[a].where() + ": the initial velocity is not finite everywhere");
+  initial_projection_ = project(pressure_solver);
+  pressure_.fill(0.0);
+}
+
+NavierStokes::~NavierStokes() = default;
+
+void NavierStokes::check_spec() const {
+  const int dim = grid_->dim();
+  for (int b = 0; b < dim; ++b) {
+    const bool lower = spec_.boundary[2 * b].type == FlowBcType::Periodic;
+    const bool upper = spec_.boundary[2 * b + 1].type == FlowBcType::Periodic;
+    if (lower != upper)
+      throw ConfigError(std::string("boundary.") + kFaceNames[2 * b + (lower ? 1 : 0)] +
+                        ".type: periodic faces come in pairs, but " + kFaceNames[2 * b + (lower ? 0 : 1)] +
+                        " is periodic and this face is " + to_string(spec_.boundary[2 * b + (lower ? 1 : 0)].type));
+    if (lower != grid_->periodic(b))
+      throw Error(std::string("NavierStokes: the grid's periodicity along ") + "xyz"[b] +
+                  " disagrees with the boundary conditions");
+  }
+  if (!(spec_.nu >= 0.0) || !std::isfinite(spec_.nu)) throw ConfigError("fluid.nu: must be finite and >= 0");
+  if (!(spec_.cfl > 0.0 && spec_.cfl <= 1.0))
+    throw ConfigError("time.cfl: must lie in (0, 1]: semi-Lagrangian departure points must stay within the "
+                      "two ghost layers");
+  if (solid_) {
+    if (solid_->solid_cells() == grid_->global_cells())
+      throw ConfigError("obstacles: the obstacles cover every cell of the grid; there is no fluid left");
+  }
+}
+
+void NavierStokes::build_solid_flags() {
+  solid_cells_.fill(0.0);
+  if (solid_) {
+    FieldReadArray s(solid_->field());
+    for_each_cell(grid_->owned(), [&](PetscInt i, PetscInt j, PetscInt k) { solid_cells_(i, j, k) = s(i, j, k); });
+  }
+  // Ghosts outside the domain stay 0 (walls are boundary conditions, not obstacles).
+  solid_cells_.exchange();
+  const int dim = grid_->dim();
+  const IndexBox& cg = solid_cells_.ghosted();
+  for (int a = 0; a < dim; ++a) {
+    MacField& sf = solid_faces_[a];
+    sf.fill(0.0);
+    for_each_cell(sf.ghosted(), [&](PetscInt i, PetscInt j, PetscInt k) {
+      std::array<PetscInt, 3> p{i, j, k};
+      if (!cg.contains(p[0], p[1], p[2])) return;
+      double s = solid_cells_(p[0], p[1], p[2]);
+      p[a] -= 1;
+      if (cg.contains(p[0], p[1], p[2])) s = std::max(s, solid_cells_(p[0], p[1], p[2]));
+      sf(i, j, k) = s > 0.5 ? 1.0 : 0.0;
+    });
+  }
+  // An inflow face whose cells are all solid feeds nothing.
+  for (int f = 0; f < 2 * dim; ++f) {
+    if (spec_.boundary[f].type != FlowBcType::Inflow || !solid_) continue;
+    const int b = f / 2;
+    const bool upper = f % 2 == 1;
+    const IndexBox& o = grid_->owned();
+    double open = 0.0;
+    const PetscInt edge = upper ? grid_->cells(b) - 1 : 0;
+    if (o.begin[b] <= edge && edge < o.end[b]) {
+      IndexBox layer = o;
+      layer.begin[b] = edge;
+      layer.end[b] = edge + 1;
+      for_each_cell(layer, [&](PetscInt i, PetscInt j, PetscInt k) { open += solid_cells_(i, j, k) < 0.5 ? 1 : 0; });
+    }
+    if (global_sum(open, grid_->comm()) == 0.0)
+      throw ConfigError(std::string("obstacles: the obstacles cover the whole inflow face boundary.") + kFaceNames[f]);
+  }
+}
+
+void NavierStokes::refresh_boundary_values(double t) {
+  BoundaryCache& cache = *boundary_;
+  if (!std::isnan(cache.time) && !cache.time_dependent) return;
+  cache.time = t;
+  const int dim = grid_->dim();
+  for (int a = 0; a < dim; ++a) {
+    const MacLocation loc = face_location(a);
+    const IndexBox& g = mac_.ghosted(loc);
+    for (int f = 0; f < 2 * dim; ++f) {
+      std::vector<double>& values = cache.values[a][f];
+      const FlowFaceBc& bc = spec_.boundary[f];
+      const int b = f / 2;
+      if (bc.type == FlowBcType::Periodic) continue;
+      IndexBox plane = g;
+      plane.end[b] = plane.begin[b] + 1;
+      values.assign(static_cast<size_t>(plane.size()), 0.0);
+      const double xb = f % 2 ? grid_->upper(b) : grid_->lower(b);
+      const Expression& e = bc.velocity[a];
+      double bad = 0.0;
+      for_each_cell(plane, [&](PetscInt i, PetscInt j, PetscInt k) {
+        std::array<double, 3> x{mac_.coordinate(loc, 0, i), mac_.coordinate(loc, 1, j),
+                                dim == 3 ? mac_.coordinate(loc, 2, k) : 0.0};
+        x[b] = xb;
+        const double v = e.is_constant() ? e.value() : e(x[0], x[1], x[2], t);
+        values[BoundaryCache::plane_index(g, b, i, j, k)] = v;
+        if (!std::isfinite(v)) bad = std::max(bad, 2.0);
+        if (a == b && bc.type == FlowBcType::Wall && v != 0.0) bad = std::max(bad, 1.0);
+      });
+      bad = global_max(bad, grid_->comm());
+      const std::string key = std::string("boundary.") + kFaceNames[f] + "." + "uvw"[a];
+      if (bad == 2.0) throw NumericalError(e.where() + ": the boundary velocity is not finite on " + kFaceNames[f]);
+      if (bad == 1.0)
+        throw ConfigError(key + ": a wall's velocity must be tangential, but " + e.excerpt() +
+                          " is not 0 across the wall (inflow through a wall): use type inflow");
+    }
+  }
+}
+
+void NavierStokes::set_boundary_samples(MacField& u, int axis) const {
+  const MacLocation loc = face_location(axis);
+  const IndexBox& o = u.owned();
+  const IndexBox& g = u.ghosted();
+  if (!grid_->periodic(axis)) {
+    for (int side = 0; side < 2; ++side) {
+      const int f = 2 * axis + side;
+      const PetscInt edge = side ? mac_.samples(loc, axis) - 1 : 0;
+      if (edge < o.begin[axis] || edge >= o.end[axis]) continue;
+      const FlowBcType type = spec_.boundary[f].type;
+      if (type == FlowBcType::Outflow) continue;
+      const std::vector<double>& values = boundary_->values[axis][f];
+      IndexBox plane = o;
+      plane.begin[axis] = edge;
+      plane.end[axis] = edge + 1;
+      for_each_cell(plane, [&](PetscInt i, PetscInt j, PetscInt k) {
+        u(i, j, k) = type == FlowBcType::Inflow ? values[BoundaryCache::plane_index(g, axis, i, j, k)] : 0.0;
+      });
+    }
+  }
+  if (solid_) {
+    const MacField& sf = solid_faces_[axis];
+    for_each_cell(o, [&](PetscInt i, PetscInt j, PetscInt k) {
+      if (sf(i, j, k) > 0.5) u(i, j, k) = 0.0;
+    });
+  }
+}
+
+void NavierStokes::fill_ghosts(MacField& q, int axis_or_scalar, double scalar_inflow) const {
+  const int dim = grid_->dim();
+  const MacLocation loc = q.location();
+  const IndexBox& o = q.owned();
+  const IndexBox& g = q.ghosted();
+  for (int b = 0; b < dim; ++b) {
+    if (grid_->periodic(b)) continue;
+    const PetscInt n = mac_.samples(loc, b);
+    for (int side = 0; side < 2; ++side) {
+      if (side == 0 ? o.begin[b] != 0 : o.end[b] != n) continue;
+      const int f = 2 * b + side;
+      const FlowBcType type = spec_.boundary[f].type;
+      const bool normal = axis_or_scalar == b;
+      // Odd reflection (a value held at the boundary) or even (zero gradient).
+      bool odd;
+      if (axis_or_scalar == kScalar)
+        odd = type == FlowBcType::Inflow;
+      else if (normal)
+        odd = type != FlowBcType::Outflow;
+      else
+        odd = type == FlowBcType::Wall || type == FlowBcType::Inflow;
+      const std::vector<double>* values =
+          axis_or_scalar == kScalar ? nullptr : &boundary_->values[axis_or_scalar][f];
+      IndexBox layer = g;
+      if (side == 0) {
+        layer.end[b] = 0;
+      } else {
+        layer.begin[b] = n;
+      }
+      for_each_cell(layer, [&](PetscInt i, PetscInt j, PetscInt k) {
+        std::array<PetscInt, 3> p{i, j, k}, m = p;
+        double held;
+        if (normal) {
+          const PetscInt edge = side ? n - 1 : 0;  // the boundary sample
+          m[b] = 2 * edge - p[b];
+          std::array<PetscInt, 3> e = p;
+          e[b] = edge;
+          held = q(e[0], e[1], e[2]);
+          if (!odd) {
+            q(i, j, k) = held;
+            return;
+          }
+          q(i, j, k) = 2.0 * held - q(m[0], m[1], m[2]);
+          return;
+        }
+        m[b] = side ? 2 * n - 1 - p[b] : -1 - p[b];
+        if (!odd) {
+          q(i, j, k) = q(m[0], m[1], m[2]);
+          return;
+        }
+        held = values ? (*values)[BoundaryCache::plane_index(g, b, i, j, k)] : scalar_inflow;
+        q(i, j, k) = 2.0 * held - q(m[0], m[1], m[2]);
+      });
+    }
+  }
+}
+
+void NavierStokes::exchange(MacField& q, int axis_or_scalar, double scalar_inflow) const {
+  if (axis_or_scalar != kScalar) set_boundary_samples(q, axis_or_scalar);
+  q.exchange();
+  fill_ghosts(q, axis_or_scalar, scalar_inflow);
+}
+
+void NavierStokes::exchange_velocity() {
+  for (int a = 0; a < grid_->dim(); ++a) exchange(u_[a], a, 0.0);
+}
+
+double NavierStokes::interpolate(const MacField& q, const std::array<double, 3>& x, double* lo, double* hi) const {
+  const int dim = grid_->dim();
+  const MacLocation loc = q.location();
+  const IndexBox& g = q.ghosted();
+  std::array<PetscInt, 3> i0{0, 0, 0};
+  std::array<double, 3> t{0.0, 0.0, 0.0};
+  for (int a = 0; a < dim; ++a) {
+    double xa = x[a];
+    if (!grid_->periodic(a)) xa = std::clamp(xa, grid_->lower(a), grid_->upper(a));
+    const double s = mac_.index_of(loc, a, xa);
+    PetscInt i = static_cast<PetscInt>(std::floor(s));
+    double frac = s - static_cast<double>(i);
+    // Departure points stay within the ghost layers (CFL <= 1); clamping only guards memory.
+    if (i < g.begin[a]) {
+      i = g.begin[a];
+      frac = 0.0;
+    } else if (i > g.end[a] - 2) {
+      i = g.end[a] - 2;
+      frac = 1.0;
+    }
+    i0[a] = i;
+    t[a] = frac;
+  }
+  const double* d = q.data() + q.offset(i0[0], i0[1], i0[2]);
+  const PetscInt sy = q.stride(1), sz = q.stride(2);
+  double v;
+  if (dim == 2) {
+    const double a00 = d[0], a10 = d[1], a01 = d[sy], a11 = d[sy + 1];
+    v = (1 - t[1]) * ((1 - t[0]) * a00 + t[0] * a10) + t[1] * ((1 - t[0]) * a01 + t[0] * a11);
+    if (lo) {
+      *lo = std::min({a00, a10, a01, a11});
+      *hi = std::max({a00, a10, a01, a11});
+    }
+  } else {
+    const double a000 = d[0], a100 = d[1], a010 = d[sy], a110 = d[sy + 1];
+    const double a001 = d[sz], a101 = d[sz + 1], a011 = d[sz + sy], a111 = d[sz + sy + 1];
+    const double lower = (1 - t[1]) * ((1 - t[0]) * a000 + t[0] * a100) + t[1] * ((1 - t[0]) * a010 + t[0] * a110);
+    const double upper = (1 - t[1]) * ((1 - t[0]) * a001 + t[0] * a101) + t[1] * ((1 - t[0]) * a011 + t[0] * a111);
+    v = (1 - t[2]) * lower + t[2] * upper;
+    if (lo) {
+      *lo = std::min({a000, a100, a010, a110, a001, a101, a011, a111});
+      *hi = std::max({a000, a100, a010, a110, a001, a101, a011, a111});
+    }
+  }
+  return v;
+}
+
+std::array<double, 3> NavierStokes::velocity_at(const std::array<double, 3>& x) const {
+  std::array<double, 3> v{0.0, 0.0, 0.0};
+  for (int a = 0; a < grid_->dim(); ++a) v[a] = interpolate(u_[a], x);
+  return v;
+}
+
+std::array<double, 3> NavierStokes::departure(const std::array<double, 3>& x, double dt) const {
+  // Midpoint rule along the characteristic, with the velocity frozen at t_n.
+  const std::array<double, 3> v1 = velocity_at(x);
+  std::array<double, 3> mid = x;
+  for (int a = 0; a < grid_->dim(); ++a) mid[a] -= 0.5 * dt * v1[a];
+  const std::array<double, 3> v2 = velocity_at(mid);
+  std::array<double, 3> d = x;
+  for (int a = 0; a < grid_->dim(); ++a) d[a] -= dt * v2[a];
+  return d;
+}
+
+void NavierStokes::advect(const MacField& q, MacField& out, double dt, int axis_or_scalar,
+                          double scalar_inflow) const {
+  const int dim = grid_->dim();
+  const MacLocation loc = q.location();
+  auto position = [&](PetscInt i, PetscInt j, PetscInt k) {
+    return std::array<double, 3>{mac_.coordinate(loc, 0, i), mac_.coordinate(loc, 1, j),
+                                 dim == 3 ? mac_.coordinate(loc, 2, k) : 0.0};
+  };
+  if (spec_.advection == AdvectionScheme::SemiLagrangian) {
+    for_each_cell(q.owned(), [&](PetscInt i, PetscInt j, PetscInt k) {
+      out(i, j, k) = interpolate(q, departure(position(i, j, k), dt));
+    });
+    return;
+  }
+  // MacCormack: forward semi-Lagrangian step, backward step from its result, half the round-trip
+  // error added back; where that leaves the range of the values around the departure point, the
+  // first-order value is kept (Selle, Fedkiw, Kim, Liu & Rossignac 2008).
+  MacField lo(mac_, loc), hi(mac_, loc), back(mac_, loc);
+  for_each_cell(q.owned(), [&](PetscInt i, PetscInt j, PetscInt k) {
+    out(i, j, k) = interpolate(q, departure(position(i, j, k), dt), &lo(i, j, k), &hi(i, j, k));
+  });
+  exchange(out, axis_or_scalar, scalar_inflow);
+  for_each_cell(q.owned(), [&](PetscInt i, PetscInt j, PetscInt k) {
+    back(i, j, k) = interpolate(out, departure(position(i, j, k), -dt));
+  });
+  for_each_cell(q.owned(), [&](PetscInt i, PetscInt j, PetscInt k) {
+    const double corrected = out(i, j, k) + 0.5 * (q(i, j, k) - back(i, j, k));
+    if (corrected >= lo(i, j, k) && corrected <= hi(i, j, k)) out(i, j, k) = corrected;
+  });
+}
+
+void NavierStokes::apply_smoke_source(double t) {
+  const int dim = grid_->dim();
+  const SmokeSpec& s = spec_.smoke;
+  for_each_cell(grid_->owned(), [&](PetscInt i, PetscInt j, PetscInt k) {
+    const double x = grid_->center(0, i), y = grid_->center(1, j), z = dim == 3 ? grid_->center(2, k) : 0.0;
+    if (solid_cells_(i, j, k) > 0.5) {
+      rho_(i, j, k) = 0.0;
+      temp_(i, j, k) = s.ambient_temperature;
+      return;
+    }
+    if (s.source(x, y, z, t) > 0.0) {
+      rho_(i, j, k) = s.density;
+      temp_(i, j, k) = s.temperature;
+    }
+  });
+}
+
+void NavierStokes::diffuse_and_force(double dt, double t) {
+  const int dim = grid_->dim();
+  const SmokeSpec& smoke = spec_.smoke;
+  for (int a = 0; a < dim; ++a) {
+    const MacLocation loc = face_location(a);
+    MacField& u = u_[a];
+    MacField& out = work_[a];
+    const MacField& sf = solid_faces_[a];
+    const Expression& f = spec_.body_force[a];
+    const bool force_is_zero = f.is_constant() && f.value() == 0.0;
+    const double buoyant = smoke.enabled ? smoke.gravity[a] : 0.0;
+    std::array<double, 3> inv_h2{};
+    for (int b = 0; b < dim; ++b) inv_h2[b] = 1.0 / (grid_->spacing(b) * grid_->spacing(b));
+    for_each_cell(u.owned(), [&](PetscInt i, PetscInt j, PetscInt k) {
+      const double c = u(i, j, k);
+      double value = c;
+      if (sf(i, j, k) < 0.5) {
+        const double* p = u.data() + u.offset(i, j, k);
+        const double* s = sf.data() + sf.offset(i, j, k);
+        double lap = 0.0;
+        for (int b = 0; b < dim; ++b) {
+          const PetscInt st = u.stride(b);
+          double lower = p[-st], upper = p[st];
+          // Across an obstacle surface the tangential velocity mirrors (zero half-way); along the
+          // component's own axis the neighbour is the obstacle face itself, which holds 0.
+          if (b != a) {
+            if (s[-st] > 0.5) lower = -c;
+            if (s[st] > 0.5) upper = -c;
+          }
+          lap += (lower - 2.0 * c + upper) * inv_h2[b];
+        }
+        double force = spec_.nu * lap;
+        if (!force_is_zero) {
+          const double x = mac_.coordinate(loc, 0, i), y = mac_.coordinate(loc, 1, j);
+          const double z = dim == 3 ? mac_.coordinate(loc, 2, k) : 0.0;
+          force += f(x, y, z, t);
+        }
+        if (buoyant != 0.0) {
+          std::array<PetscInt, 3> q{i, j, k};
+          q[a] -= 1;
+          const double r = 0.5 * (rho_(i, j, k) + rho_(q[0], q[1], q[2]));
+          const double th = 0.5 * (temp_(i, j, k) + temp_(q[0], q[1], q[2])) - smoke.ambient_temperature;
+          force += (smoke.density_weight * r - smoke.buoyancy * th) * buoyant;
+        }
+        value = c + dt * force;
+      }
+      out(i, j, k) = value;
+    });
+  }
+  std::swap(u_, work_);
+  exchange_velocity();
+}
+
+SolveReport NavierStokes::project(LinearSolver& pressure_solver) {
+  SolveReport r = project_with(pressure_solver, 1.0);
+  return r;
+}
+
+SolveReport NavierStokes::project_with(LinearSolver& solver, double dt) {
+  const int dim = grid_->dim();
+  {
+    FieldWriteArray b(rhs_);
+    for_each_cell(grid_->owned(), [&](PetscInt i, PetscInt j, PetscInt k) {
+      if (solid_cells_(i, j, k) > 0.5) {
+        b(i, j, k) = 0.0;
+        return;
+      }
+      double div = 0.0;
+      for (int a = 0; a < dim; ++a) {
+        std::array<PetscInt, 3> p{i, j, k};
+        p[a] += 1;
+        div += (u_[a](p[0], p[1], p[2]) - u_[a](i, j, k)) / grid_->spacing(a);
+      }
+      b(i, j, k) = -div;
+    });
+  }
+  SolveReport report = solver.solve(rhs_, phi_);
+  {
+    GhostedFieldArray phi(phi_);
+    for (int a = 0; a < dim; ++a) {
+      const MacLocation loc = face_location(a);
+      const PetscInt n = mac_.samples(loc, a);
+      const bool periodic = grid_->periodic(a);
+      const double h = grid_->spacing(a);
+      const bool lower_out = spec_.boundary[2 * a].type == FlowBcType::Outflow;
+      const bool upper_out = spec_.boundary[2 * a + 1].type == FlowBcType::Outflow;
+      MacField& u = u_[a];
+      const MacField& sf = solid_faces_[a];
+      for_each_cell(u.owned(), [&](PetscInt i, PetscInt j, PetscInt k) {
+        if (sf(i, j, k) > 0.5) return;
+        std::array<PetscInt, 3> p{i, j, k}, m{i, j, k};
+        m[a] -= 1;
+        if (!periodic && p[a] == 0) {
+          if (lower_out) u(i, j, k) -= 2.0 * phi(i, j, k) / h;
+          return;
+        }
+        if (!periodic && p[a] == n - 1) {
+          if (upper_out) u(i, j, k) += 2.0 * phi(m[0], m[1], m[2]) / h;
+          return;
+        }
+        u(i, j, k) -= (phi(i, j, k) - phi(m[0], m[1], m[2])) / h;
+      });
+    }
+  }
+  exchange_velocity();
+  FLUXION_PETSC_CHECK(VecCopy(phi_.vec(), pressure_.vec()));
+  FLUXION_PETSC_CHECK(VecScale(pressure_.vec(), spec_.density / dt));
+  return report;
+}
+
+double NavierStokes::max_divergence() const {
+  const int dim = grid_->dim();
+  double m = 0.0;
+  for_each_cell(grid_->owned(), [&](PetscInt i, PetscInt j, PetscInt k) {
+    if (solid_cells_(i, j, k) > 0.5) return;
+    double div = 0.0;
+    for (int a = 0; a < dim; ++a) {
+      std::array<PetscInt, 3> p{i, j, k};
+      p[a] += 1;
+      div += (u_[a](p[0], p[1], p[2]) - u_[a](i, j, k)) / grid_->spacing(a);
+    }
+    m = std::max(m, std::abs(div));
+  });
+  return global_max(m, grid_->comm());
+}
+
+double NavierStokes::max_abs_over_h() const {
+  double s = 0.0;
+  for (int a = 0; a < grid_->dim(); ++a) s += u_[a].norm_max() / grid_->spacing(a);
+  return s;
+}
+
+double NavierStokes::cfl_limit_dt() const {
+  const double s = max_abs_over_h();
+  return s > 0.0 ? 1.0 / s : kInfinity;
+}
+
+double NavierStokes::diffusion_limit_dt() const {
+  if (spec_.nu == 0.0) return kInfinity;
+  double s = 0.0;
+  for (int a = 0; a < grid_->dim(); ++a) s += 2.0 / (grid_->spacing(a) * grid_->spacing(a));
+  return 1.0 / (spec_.nu * s);
+}
+
+double NavierStokes::stable_dt() const {
+  if (spec_.dt > 0.0) return spec_.dt;
+  double dt = std::min(spec_.cfl * cfl_limit_dt(), diffusion_limit_dt());
+  if (spec_.max_dt > 0.0) dt = std::min(dt, spec_.max_dt);
+  return dt;
+}
+
+FlowStepReport NavierStokes::step(LinearSolver& pressure_solver, double max_dt) {
+  const int dim = grid_->dim();
+  FlowStepReport report;
+  double dt = std::min(stable_dt(), max_dt);
+  if (!(dt > 0.0) || !std::isfinite(dt))
+    throw NumericalError("NavierStokes: no finite time step (the fluid is at rest without viscosity): give "
+                         "time.max_dt or time.dt");
+  report.dt = dt;
+  report.cfl = dt * max_abs_over_h();
+  if (report.cfl > 1.0 + 1e-12)
+    throw NumericalError("the CFL number reached " + std::to_string(report.cfl) + " with the fixed time.dt = " +
+                         std::to_string(dt) + " at t = " + std::to_string(time_) +
+                         ": semi-Lagrangian departure points would leave the ghost layers; use an adaptive step "
+                         "(time.dt: 0) or a smaller one");
+  if (dt > diffusion_limit_dt() * (1.0 + 1e-12))
+    throw NumericalError("time.dt = " + std::to_string(dt) + " is above the explicit viscosity limit " +
+                         std::to_string(diffusion_limit_dt()));
+  const double t_new = time_ + dt;
+  for (int a = 0; a < dim; ++a) previous_[a] = u_[a];
+  std::optional<MacField> rho_before, temp_before;
+  if (spec_.smoke.enabled) {
+    rho_before.emplace(rho_);
+    temp_before.emplace(temp_);
+  }
+  const Field phi_before = phi_;
+  refresh_boundary_values(t_new);
+
+  // 1. Advection with u^n: scalars first (they read u_), then each velocity component into work_.
+  if (spec_.smoke.enabled) {
+    advect(rho_, scalar_work_, dt, kScalar, 0.0);
+    std::swap(rho_, scalar_work_);
+    advect(temp_, scalar_work_, dt, kScalar, spec_.smoke.ambient_temperature);
+    std::swap(temp_, scalar_work_);
+    apply_smoke_source(t_new);
+    exchange(rho_, kScalar, 0.0);
+    exchange(temp_, kScalar, spec_.smoke.ambient_temperature);
+  }
+  for (int a = 0; a < dim; ++a) advect(u_[a], work_[a], dt, a, 0.0);
+  std::swap(u_, work_);
+  exchange_velocity();
+  // 2. Viscosity, body force and buoyancy.
+  diffuse_and_force(dt, t_new);
+  // 3. Projection.
+  report.pressure = project_with(pressure_solver, dt);
+
+  bool finite = true;
+  for (int a = 0; a < dim; ++a) finite = finite && u_[a].all_finite();
+  if (spec_.smoke.enabled) finite = finite && rho_.all_finite() && temp_.all_finite();
+  if (!finite || !phi_.all_finite()) {
+    for (int a = 0; a < dim; ++a) u_[a] = previous_[a];
+    if (spec_.smoke.enabled) {
+      rho_ = *rho_before;
+      temp_ = *temp_before;
+    }
+    phi_ = phi_before;
+    throw NumericalError("the flow turned non-finite in the step from t = " + std::to_string(time_) + " to " +
+                         std::to_string(t_new) + " (dt = " + std::to_string(dt) + "; " + report.pressure.summary() +
+                         "); the state of t = " + std::to_string(time_) + " is kept");
+  }
+  double change = 0.0;
+  for (int a = 0; a < dim; ++a)
+    for_each_cell(u_[a].owned(), [&](PetscInt i, PetscInt j, PetscInt k) {
+      change = std::max(change, std::abs(u_[a](i, j, k) - previous_[a](i, j, k)));
+    });
+  report.change = global_max(change, grid_->comm()) / dt;
+  report.divergence = max_divergence();
+  time_ = t_new;
+  report.time = time_;
+  report.step = ++step_;
+  if (solid_) report.force = obstacle_force();
+  return report;
+}
+
+std::array<double, 3> NavierStokes::obstacle_force() const {
+  // Sum over the faces between a fluid cell and an obstacle cell of the pressure (extrapolated
+  // from the two fluid cells behind the face) and the wall shear of the tangential velocity,
+  // which is zero half a cell away: a staircase estimate, first order in h.
+  const int dim = grid_->dim();
+  std::array<double, 3> force{0.0, 0.0, 0.0};
+  GhostedFieldArray p(pressure_);
+  const double mu = spec_.density * spec_.nu;
+  for_each_cell(grid_->owned(), [&](PetscInt i, PetscInt j, PetscInt k) {
+    if (solid_cells_(i, j, k) > 0.5) return;
+    std::array<double, 3> cell_u{0.0, 0.0, 0.0};
+    for (int a = 0; a < dim; ++a) {
+      std::array<PetscInt, 3> q{i, j, k};
+      q[a] += 1;
+      cell_u[a] = 0.5 * (u_[a](i, j, k) + u_[a](q[0], q[1], q[2]));
+    }
+    for (int a = 0; a < dim; ++a) {
+      double area = 1.0;
+      for (int b = 0; b < dim; ++b)
+        if (b != a) area *= grid_->spacing(b);
+      for (int side = -1; side <= 1; side += 2) {
+        std::array<PetscInt, 3> n{i, j, k};
+        n[a] += side;
+        if (solid_cells_(n[0], n[1], n[2]) < 0.5) continue;
+        std::array<PetscInt, 3> behind{i, j, k};
+        behind[a] -= side;
+        double pf = p(i, j, k);
+        if (grid_->ghosted().contains(behind[0], behind[1], behind[2]) &&
+            solid_cells_(behind[0], behind[1], behind[2]) < 0.5)
+          pf = 1.5 * p(i, j, k) - 0.5 * p(behind[0], behind[1], behind[2]);
+        force[a] += side * pf * area;
+        for (int b = 0; b < dim; ++b)
+          if (b != a) force[b] += mu * cell_u[b] / (0.5 * grid_->spacing(a)) * area;
+      }
+    }
+  });
+  for (int a = 0; a < 3; ++a) force[a] = global_sum(force[a], grid_->comm());
+  return force;
+}
+
+void NavierStokes::cell_velocity(Field& out) const {
+  const int dim = grid_->dim();
+  FieldWriteArray v(out);
+  for_each_cell(grid_->owned(), [&](PetscInt i, PetscInt j, PetscInt k) {
+    for (int a = 0; a < dim; ++a) {
+      std::array<PetscInt, 3> q{i, j, k};
+      q[a] += 1;
+      v(i, j, k, a) = solid_cells_(i, j, k) > 0.5 ? 0.0 : 0.5 * (u_[a](i, j, k) + u_[a](q[0], q[1], q[2]));
+    }
+  });
+}
+
+void NavierStokes::vorticity(Field& out) const {
+  const int dim = grid_->dim();
+  // Cell-centred component c at cell p (p may lie in the first ghost layer).
+  auto cell = [&](int c, std::array<PetscInt, 3> p) {
+    const double lower = u_[c](p[0], p[1], p[2]);
+    p[c] += 1;
+    return 0.5 * (lower + u_[c](p[0], p[1], p[2]));
+  };
+  // d u_c / d x_b at cell p by central differences.
+  auto derivative = [&](int c, int b, const std::array<PetscInt, 3>& p) {
+    std::array<PetscInt, 3> lo = p, hi = p;
+    lo[b] -= 1;
+    hi[b] += 1;
+    return (cell(c, hi) - cell(c, lo)) / (2.0 * grid_->spacing(b));
+  };
+  FieldWriteArray w(out);
+  for_each_cell(grid_->owned(), [&](PetscInt i, PetscInt j, PetscInt k) {
+    const std::array<PetscInt, 3> p{i, j, k};
+    if (solid_cells_(i, j, k) > 0.5) {
+      w(i, j, k) = 0.0;
+      return;
+    }
+    if (dim == 2) {
+      w(i, j, k) = derivative(1, 0, p) - derivative(0, 1, p);
+      return;
+    }
+    const double wx = derivative(2, 1, p) - derivative(1, 2, p);
+    const double wy = derivative(0, 2, p) - derivative(2, 0, p);
+    const double wz = derivative(1, 0, p) - derivative(0, 1, p);
+    w(i, j, k) = std::sqrt(wx * wx + wy * wy + wz * wz);
+  });
+}
+
+void NavierStokes::to_field(const MacField& from, Field& out) {
+  FieldWriteArray v(out);
+  for_each_cell(from.owned(), [&](PetscInt i, PetscInt j, PetscInt k) { v(i, j, k) = from(i, j, k); });
+}
+
+double NavierStokes::kinetic_energy() const {
+  const int dim = grid_->dim();
+  double e = 0.0;
+  for_each_cell(grid_->owned(), [&](PetscInt i, PetscInt j, PetscInt k) {
+    if (solid_cells_(i, j, k) > 0.5) return;
+    for (int a = 0; a < dim; ++a) {
+      std::array<PetscInt, 3> q{i, j, k};
+      q[a] += 1;
+      const double c = 0.5 * (u_[a](i, j, k) + u_[a](q[0], q[1], q[2]));
+      e += 0.5 * c * c;
+    }
+  });
+  return global_sum(e, grid_->comm()) * grid_->cell_volume();
+}
+
+}  // namespace fluxion
