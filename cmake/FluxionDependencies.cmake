@@ -25,3 +25,10 @@ find_package(VTK 9.2 REQUIRED
   COMPONENTS CommonCore CommonDataModel CommonExecutionModel IOXML IOGeometry IOLegacy
              FiltersCore FiltersGeneral FiltersModeling IOXdmf2 IOXdmf3 IOPLY
   HINTS /usr/lib/x86_64-linux-gnu/cmake/paraview-5.11/vtk)
+
+# FFTW (double precision) and its MPI interface for the periodic spectral solver (Debian:
+# libfftw3-dev, libfftw3-mpi-dev; fftw3_mpi has no pkg-config file there). Linked privately by
+# full path, so the installed package needs no FFTW target and its headers stay out of ours.
+find_path(FFTW_MPI_INCLUDE_DIR fftw3-mpi.h REQUIRED)
+find_library(FFTW3_LIBRARY fftw3 REQUIRED)
+find_library(FFTW3_MPI_LIBRARY fftw3_mpi REQUIRED)

@@ -26,6 +26,7 @@
 #include "fluxion/linalg/stencil_operator.hpp"
 #include "fluxion/pde/heat.hpp"
 #include "fluxion/pde/poisson.hpp"
+#include "fluxion/pde/spectral_ns2d.hpp"
 #include "fluxion/setup/domain_setup.hpp"
 #include "fluxion/setup/solver_setup.hpp"
 #include "fluxion/tune/chebcb.hpp"
