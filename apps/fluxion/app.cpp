@@ -45,6 +45,7 @@ void register_builtin_apps() {
   done = true;
   register_poisson_app();
   register_heat_app();
+  register_navier_stokes_app();
 }
 
 Schema common_schema(const std::string& default_app) {
@@ -74,6 +75,23 @@ bool contains_word(const std::string& text, const std::string& value) {
 }
 
 }  // namespace
+
+std::unique_ptr<FieldWriter> make_field_writer(const Config& config, const RunContext& context,
+                                               std::shared_ptr<const Grid> grid, const SolidMask* solid) {
+  OutputOptions out;
+  out.dir = context.output_dir;
+  out.name = config.string("output.name");
+  out.vti = config.string("output.format") != "hdf5";
+  auto writer = std::make_unique<FieldWriter>(std::move(grid), out, config.to_yaml());
+  if (solid) writer->set_solid(solid->field());  // ParaView hides the solid cells
+  return writer;
+}
+
+std::vector<std::filesystem::path> written_files(const FieldWriter& writer, const Config& config) {
+  std::vector<std::filesystem::path> files{writer.hdf5_path(), writer.xdmf_path()};
+  if (config.string("output.format") != "hdf5") files.push_back(writer.pvd_path());
+  return files;
+}
 
 std::optional<std::string> multigrid_grid_warning(const Config& config, const Grid& grid) {
   if (config.string("solver.type") != "petsc" || config.string("solver.pc") != "fluxion_mg") return std::nullopt;

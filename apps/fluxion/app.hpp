@@ -15,6 +15,8 @@
 #include "fluxion/core/config.hpp"
 #include "fluxion/core/grid.hpp"
 #include "fluxion/core/file_lock.hpp"
+#include "fluxion/core/solid_mask.hpp"
+#include "fluxion/io/field_writer.hpp"
 
 namespace fluxion::apps {
 
@@ -58,6 +60,7 @@ class AppRegistry {
 void register_builtin_apps();
 void register_poisson_app();
 void register_heat_app();
+void register_navier_stokes_app();
 
 /// The keys every app has: app, title, output.*, petsc.
 Schema common_schema(const std::string& default_app);
@@ -66,6 +69,13 @@ Schema common_schema(const std::string& default_app);
 /// rejected value came from: a command-line option ("command line: -ksp_type bogus: ..."), an entry
 /// of the config's petsc: section, or else the config key `key` (e.g. "solver").
 [[noreturn]] void fail_petsc_settings(const Config& config, const std::string& key, const std::exception& error);
+
+/// The run's FieldWriter as the common output.* keys ask, writing into context.output_dir, with
+/// the solid cells hidden in ParaView when there are obstacles (`solid` may be null).
+std::unique_ptr<FieldWriter> make_field_writer(const Config& config, const RunContext& context,
+                                               std::shared_ptr<const Grid> grid, const SolidMask* solid);
+/// What `writer` wrote (<name>.h5, <name>.xdmf, and <name>.pvd with VTI output): RunResult::outputs.
+std::vector<std::filesystem::path> written_files(const FieldWriter& writer, const Config& config);
 
 /// A warning line when the config's solver is CG + fluxion_mg (solver.type petsc, solver.pc
 /// fluxion_mg) and the grid's cell counts stop halving while the level is still too large to

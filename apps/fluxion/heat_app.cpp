@@ -110,12 +110,7 @@ class HeatApp {
   }
 
   void setup_output() {
-    OutputOptions out;
-    out.dir = context_.output_dir;
-    out.name = config_.string("output.name");
-    out.vti = config_.string("output.format") != "hdf5";
-    writer_ = std::make_unique<FieldWriter>(grid_, out, config_.to_yaml());
-    if (solid_) writer_->set_solid(solid_->field());  // ParaView hides the solid cells
+    writer_ = make_field_writer(config_, context_, grid_, solid_.get());
     writer_->add_static(problem_->coefficient_k());
     writer_->write_step(problem_->time(), {&problem_->solution()});
   }
@@ -148,8 +143,7 @@ class HeatApp {
   RunResult output_results() {
     RunResult r;
     writer_->close();  // a write error shows here, as an error, not in a destructor
-    r.outputs = {writer_->hdf5_path(), writer_->xdmf_path()};
-    if (config_.string("output.format") != "hdf5") r.outputs.push_back(writer_->pvd_path());
+    r.outputs = written_files(*writer_, config_);
 
     nlohmann::json time = nlohmann::json::array(), kappa_dt = nlohmann::json::array(),
                    iterations = nlohmann::json::array(), omega = nlohmann::json::array(),

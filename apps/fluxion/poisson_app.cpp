@@ -110,18 +110,11 @@ class PoissonApp {
 
   RunResult output_results() {
     RunResult r;
-    OutputOptions out;
-    out.dir = context_.output_dir;
-    out.name = config_.string("output.name");
-    const std::string format_key = config_.string("output.format");
-    out.vti = format_key != "hdf5";
-    FieldWriter writer(grid_, out, config_.to_yaml());
-    if (solid_) writer.set_solid(solid_->field());  // ParaView hides the solid cells
-    writer.add_static(problem_->coefficient_k());
-    writer.write_step(0.0, {&problem_->solution(), &problem_->rhs()});
-    writer.close();  // a write error shows here, as an error, not in a destructor
-    r.outputs = {writer.hdf5_path(), writer.xdmf_path()};
-    if (out.vti) r.outputs.push_back(writer.pvd_path());
+    const std::unique_ptr<FieldWriter> writer = make_field_writer(config_, context_, grid_, solid_.get());
+    writer->add_static(problem_->coefficient_k());
+    writer->write_step(0.0, {&problem_->solution(), &problem_->rhs()});
+    writer->close();  // a write error shows here, as an error, not in a destructor
+    r.outputs = written_files(*writer, config_);
 
     r.table = {{"grid", grid_->describe()},
                {"obstacle cells", solid_ ? std::to_string(solid_->solid_cells()) : "0"},

@@ -413,8 +413,10 @@ void NavierStokes::advect(const MacField& q, MacField& out, double dt, int axis_
     return;
   }
   // MacCormack: forward semi-Lagrangian step, backward step from its result, half the round-trip
-  // error added back; where that leaves the range of the values around the departure point, the
-  // first-order value is kept (Selle, Fedkiw, Kim, Liu & Rossignac 2008).
+  // error added back, clamped to the range of the values around the departure point (Selle, Fedkiw,
+  // Kim, Liu & Rossignac 2008). Clamping rather than falling back to the first-order value keeps the
+  // step a continuous function of the data, so that steady states are reached (the fallback made
+  // a 32^2 cavity flip between two states forever).
   MacField lo(mac_, loc), hi(mac_, loc), back(mac_, loc);
   for_each_cell(q.owned(), [&](PetscInt i, PetscInt j, PetscInt k) {
     out(i, j, k) = interpolate(q, departure(position(i, j, k), dt), &lo(i, j, k), &hi(i, j, k));
@@ -425,7 +427,7 @@ void NavierStokes::advect(const MacField& q, MacField& out, double dt, int axis_
   });
   for_each_cell(q.owned(), [&](PetscInt i, PetscInt j, PetscInt k) {
     const double corrected = out(i, j, k) + 0.5 * (q(i, j, k) - back(i, j, k));
-    if (corrected >= lo(i, j, k) && corrected <= hi(i, j, k)) out(i, j, k) = corrected;
+    out(i, j, k) = std::clamp(corrected, lo(i, j, k), hi(i, j, k));
   });
 }
 

@@ -35,7 +35,7 @@ struct FlowFaceBc {
 
 /// Advection of velocity and scalars. semi_lagrangian: first order (backward characteristic
 /// through a midpoint rule, linear interpolation); maccormack: the semi-Lagrangian step corrected
-/// by half the error of a forward-backward round trip, second order, limited to the values around
+/// by half the error of a forward-backward round trip, second order, clamped to the values around
 /// the departure point (Selle et al. 2008).
 enum class AdvectionScheme { SemiLagrangian, MacCormack };
 const char* to_string(AdvectionScheme scheme);
