@@ -45,6 +45,7 @@ void register_builtin_apps() {
   done = true;
   register_poisson_app();
   register_heat_app();
+  register_spectral_apps();
   register_navier_stokes_app();
 }
 

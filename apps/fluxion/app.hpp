@@ -60,6 +60,7 @@ class AppRegistry {
 void register_builtin_apps();
 void register_poisson_app();
 void register_heat_app();
+void register_spectral_apps();
 void register_navier_stokes_app();
 
 /// The keys every app has: app, title, output.*, petsc.
