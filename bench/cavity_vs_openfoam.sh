@@ -109,10 +109,10 @@ print(json.dumps({'cpu_s': $fu + $fs, 'cpu_user_s': $fu, 'cpu_sys_s': $fs, 'wall
                   'max_dev': d['max_dev'], 'max_dev_all': d['max_dev_all'], 'worst': d['worst'],
                   'summary': stop}))")
     fi
-    $PY -c "
-import json
+    FX_JSON="$fx_json" $PY -c "
+import json, os
 o = json.load(open('$of_dir/result.json'))
-print(json.dumps({'re': $re_number, 'n': $n, 'openfoam': o, 'fluxion': $fx_json}))" >> "$rows"
+print(json.dumps({'re': $re_number, 'n': $n, 'openfoam': o, 'fluxion': json.loads(os.environ['FX_JSON'])}))" >> "$rows"
   done
 done
 
