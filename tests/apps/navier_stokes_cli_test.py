@@ -89,6 +89,23 @@ class Cavity(unittest.TestCase):
             self.assertLess(np.mean(w[12:20, 12:20]), 0.0)
 
 
+class ImplicitCavity(unittest.TestCase):
+    def test_backward_euler_viscosity_reaches_the_same_steady_state_in_fewer_steps(self):
+        out = cli.WORK / "cavity-implicit"
+        shutil.rmtree(out, ignore_errors=True)
+        text = CAVITY.replace("fluid: {nu: 0.01}", "fluid: {nu: 0.01}\n    viscosity: {scheme: implicit}")
+        r = run(["run", str(write("cavity-implicit.yaml", text)), "-o", str(out)], ranks=2)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        summary = json.loads((out / "summary.json").read_text())["results"]
+        self.assertTrue(summary["totals"]["steady"])
+        # dt nu sum 2/h^2 = 1 is the explicit limit; the implicit steps go well past it.
+        limit = 1.0 / (0.01 * 4 * 32 ** 2)
+        self.assertGreater(max(summary["steps"]["dt"]), 3 * limit)
+        self.assertEqual(len(summary["steps"]["viscous_iterations"]), summary["totals"]["steps"])
+        ref = reference()
+        self.assertLess(ref.deviation(ref.read_fluxion_h5(str(out / "run.h5")), 100).max_dev, 0.03)
+
+
 class Smoke(unittest.TestCase):
     def test_plume_rises_around_the_wing_on_two_ranks(self):
         out = cli.WORK / "smoke"
@@ -167,6 +184,10 @@ class BadInput(unittest.TestCase):
     def test_velocity_on_an_outflow_face(self):
         self.fails_with(CAVITY.replace('y_upper: {type: wall, u: "1"}', 'y_upper: {type: outflow, u: "1"}'),
                         "boundary.y_upper.u", "takes no velocity")
+
+    def test_viscosity_solver_with_explicit_viscosity(self):
+        self.fails_with(CAVITY.rstrip(" ") + "    viscosity: {solver: {rtol: 1.0e-3}}\n", "viscosity.solver",
+                        "viscosity.scheme is explicit")
 
     def test_smoke_keys_without_smoke(self):
         self.fails_with(CAVITY.rstrip(" ") + "    smoke: {source: \"1\"}\n", "smoke.source", "smoke.enabled is false")

@@ -108,6 +108,38 @@ TEST(NavierStokes, TaylorGreenConvergesAtFirstOrderInTimeWithMacCormack) {
   EXPECT_LT(errors[2], 7e-3);
 }
 
+// Backward Euler viscosity through the LinearSolver interface: steps far above the explicit limit
+// (nu = 1: the explicit limit h^2 / 4 is 4.7, 9 and 18 times below the CFL step at 16, 32, 64 cells).
+TEST(NavierStokes, TaylorGreenWithImplicitViscosityTakesStepsAboveTheExplicitLimit) {
+  const double nu = 1.0;
+  std::vector<double> errors;
+  for (PetscInt n : {16, 32, 64}) {
+    auto grid = make_grid(PETSC_COMM_WORLD, {n, n}, {2 * kPi, 2 * kPi}, {true, true, false});
+    NavierStokesSpec spec = periodic_spec(2);
+    spec.nu = nu;
+    spec.implicit_viscosity = true;
+    spec.cfl = 0.9;
+    spec.initial = taylor_green(nu);
+    PetscSolver solver({.rtol = 1e-12}), vx({.rtol = 1e-12}), vy({.rtol = 1e-12});
+    NavierStokes ns(grid, spec, nullptr, solver);
+    ns.set_viscosity_solvers({&vx, &vy});
+    EXPECT_TRUE(std::isinf(ns.diffusion_limit_dt()));
+    const double explicit_limit = 1.0 / (nu * 2 * 2 / std::pow(2 * kPi / static_cast<double>(n), 2));
+    EXPECT_GT(ns.stable_dt(), 4.0 * explicit_limit);
+    RunResult r;
+    while (ns.time() < 0.5 - 1e-12) {
+      const FlowStepReport s = ns.step(solver, 0.5 - ns.time());
+      EXPECT_TRUE(s.viscosity[0].converged && s.viscosity[1].converged);
+      r.divergence = std::max(r.divergence, s.divergence);
+    }
+    EXPECT_LT(r.divergence, 1e-9);
+    errors.push_back(max_error(ns, taylor_green(nu), ns.time()));
+  }
+  // Backward Euler: first order in dt, here proportional to h.
+  EXPECT_GT(std::log2(errors[1] / errors[2]), 0.8) << errors[0] << " " << errors[1] << " " << errors[2];
+  EXPECT_LT(errors[2], 0.03);  // 0.0216 measured: 6% of the amplitude e^{-1}, dt = 0.09
+}
+
 TEST(NavierStokes, TaylorGreenFirstOrderSemiLagrangianIsWorse) {
   const RunResult first = taylor_green_run(32, AdvectionScheme::SemiLagrangian, 0.5);
   const RunResult second = taylor_green_run(32, AdvectionScheme::MacCormack, 0.5);
@@ -140,9 +172,12 @@ TEST(NavierStokes, AbcFlowIn3DConverges) {
 // Plane Poiseuille flow in a channel [0, 2] x [0, 1]: a parabolic inflow, walls, an outflow at
 // pressure 0. The profile is steady, with dp/dx = -8 rho nu U / H^2: no time error, so the
 // error shows the spatial order.
-TEST(NavierStokes, PoiseuilleChannelKeepsItsProfileAndPressureGradientAtSecondOrder) {
+class Poiseuille : public testing::TestWithParam<bool> {};
+
+TEST_P(Poiseuille, ChannelKeepsItsProfileAndPressureGradientAtSecondOrder) {
   const double nu = 0.1, U = 1.0;
   const std::string profile = "4*y*(1-y)";
+  const bool implicit = GetParam();
   std::vector<double> errors;
   for (PetscInt n : {16, 32}) {
     auto grid = make_grid(PETSC_COMM_WORLD, {2 * n, n}, {2.0, 1.0}, {false, false, false});
@@ -153,8 +188,10 @@ TEST(NavierStokes, PoiseuilleChannelKeepsItsProfileAndPressureGradientAtSecondOr
     spec.boundary[2] = {FlowBcType::Wall, {}};
     spec.boundary[3] = {FlowBcType::Wall, {}};
     spec.initial = {Expression(profile), Expression::constant(0), Expression::constant(0)};
-    PetscSolver solver({.rtol = 1e-12});
+    spec.implicit_viscosity = implicit;
+    PetscSolver solver({.rtol = 1e-12}), vx({.rtol = 1e-12}), vy({.rtol = 1e-12});
     NavierStokes ns(grid, spec, nullptr, solver);
+    if (implicit) ns.set_viscosity_solvers({&vx, &vy});
     const std::array<Expression, 3> exact{Expression(profile), Expression::constant(0), Expression::constant(0)};
     const RunResult r = run_to(ns, solver, 0.5, exact);
     EXPECT_LT(r.divergence, 1e-9);
@@ -177,6 +214,9 @@ TEST(NavierStokes, PoiseuilleChannelKeepsItsProfileAndPressureGradientAtSecondOr
   }
   EXPECT_GT(std::log2(errors[0] / errors[1]), 1.7) << errors[0] << " " << errors[1];
 }
+
+INSTANTIATE_TEST_SUITE_P(NavierStokes, Poiseuille, testing::Values(false, true),
+                         [](const auto& info) { return info.param ? "ImplicitViscosity" : "ExplicitViscosity"; });
 
 // A rough initial field around an obstacle: after one projection it is divergence-free to the
 // solver's tolerance, and no velocity crosses an obstacle face.
@@ -217,14 +257,23 @@ TEST(NavierStokes, ProjectionRemovesDivergenceAroundAnObstacle) {
 }
 
 // The lid-driven cavity on this communicator equals the one computed by every rank alone.
-TEST(NavierStokesMpi, CavityIsTheSameOnAnyRankCount) {
-  auto run = [](MPI_Comm comm) {
+class CavityMpi : public testing::TestWithParam<bool> {};
+
+TEST_P(CavityMpi, IsTheSameOnAnyRankCount) {
+  const bool implicit = GetParam();
+  auto run = [implicit](MPI_Comm comm) {
     auto grid = make_grid(comm, {24, 24}, {1.0, 1.0}, {false, false, false});
     NavierStokesSpec spec;
     spec.nu = 0.01;
     spec.boundary[3] = {FlowBcType::Wall, {Expression("1"), Expression::constant(0), Expression::constant(0)}};
+    spec.implicit_viscosity = implicit;
     PetscSolver solver({.rtol = 1e-13});
+    std::vector<std::unique_ptr<PetscSolver>> viscous;
     auto ns = std::make_unique<NavierStokes>(grid, spec, nullptr, solver);
+    if (implicit) {
+      for (int a = 0; a < 2; ++a) viscous.push_back(std::make_unique<PetscSolver>(PetscSolverSettings{.rtol = 1e-13}));
+      ns->set_viscosity_solvers({viscous[0].get(), viscous[1].get()});
+    }
     for (int n = 0; n < 20; ++n) {
       const FlowStepReport r = ns->step(solver, 1.0);
       EXPECT_LT(r.divergence, 1e-9);
@@ -242,6 +291,9 @@ TEST(NavierStokesMpi, CavityIsTheSameOnAnyRankCount) {
   EXPECT_LT(diff, 1e-9);
   EXPECT_GT(self->velocity(0).norm_max(), 0.1);  // the lid did drive the flow
 }
+
+INSTANTIATE_TEST_SUITE_P(NavierStokesMpi, CavityMpi, testing::Values(false, true),
+                         [](const auto& info) { return info.param ? "ImplicitViscosity" : "ExplicitViscosity"; });
 
 TEST(NavierStokes, WallWithNormalVelocityIsRefused) {
   auto grid = make_grid(PETSC_COMM_WORLD, {8, 8}, {1.0, 1.0}, {false, false, false});

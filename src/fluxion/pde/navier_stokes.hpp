@@ -62,6 +62,9 @@ struct NavierStokesSpec {
   std::array<Expression, 3> initial{};         // u, v, w at t0
   std::array<Expression, 3> body_force{};      // f(x, y, z, t) per unit mass
   AdvectionScheme advection = AdvectionScheme::MacCormack;
+  /// Backward Euler for the viscous term (one solve per component through the viscosity
+  /// solvers, see set_viscosity_solvers): no viscous step limit. Otherwise explicit.
+  bool implicit_viscosity = false;
   double cfl = 0.5;                            // in (0, 1]: adaptive dt takes dt sum_a max|u_a| / h_a = cfl
   double dt = 0.0;                             // > 0: fixed step (checked against the CFL and diffusion limits)
   double max_dt = 0.0;                         // > 0: upper bound of the adaptive step
@@ -76,6 +79,7 @@ struct FlowStepReport {
   double dt = 0.0;
   double cfl = 0.0;           // dt sum_a max|u_a^n| / h_a
   SolveReport pressure;
+  std::array<SolveReport, 3> viscosity;  // implicit viscosity: the solve per component
   double divergence = 0.0;    // max |div u^{n+1}| over fluid cells, after the projection
   double change = 0.0;        // max |u^{n+1} - u^n| / dt: the distance from a steady state
   std::array<double, 3> force{};  // force of the fluid on the obstacles (per unit depth in 2D)
@@ -83,12 +87,18 @@ struct FlowStepReport {
 
 /// u_t + (u . grad) u = -grad p / rho + nu Lap u + f, div u = 0, by the projection method on a MAC grid:
 ///   1. advect u^n with itself (AdvectionScheme), the smoke with u^n; set the smoke source;
-///   2. add dt (nu Lap u + f + buoyancy) (explicit viscosity);
+///   2. add dt (nu Lap u + f + buoyancy) (explicit viscosity), or solve
+///      (I/dt - nu Lap) (u - u_adv) = nu Lap u_adv + f + buoyancy per component (implicit: backward Euler);
 ///   3. project: A phi = -div u* with A = -Lap (the StencilOperator of k = 1 with the pressure's
-///      conditions and the obstacles), u^{n+1} = u* - grad phi, p = rho phi / dt.
+///      conditions and the obstacles), u^{n+1} = u* - grad phi, p^{n+1} = p^n + rho phi / dt.
+/// Step 2 includes -grad p^n / rho (incremental pressure correction, van Kan 1986), so the
+/// projection removes only the increment and a steady state does not depend on dt.
 /// Faces next to an obstacle cell carry zero velocity; tangential no-slip at obstacles and walls
 /// comes from mirrored ghost values (the wall half-way between samples). The time step adapts to
-/// the CFL number and the diffusion limit (dt nu sum_a 2 / h_a^2 <= 1).
+/// the CFL number and, with explicit viscosity, the diffusion limit (dt nu sum_a 2 / h_a^2 <= 1).
+/// The implicit viscous operator of a component lives on a Grid whose cells are that component's
+/// samples; it is built once and rescaled when dt changes (StencilOperator::scale_conductivity),
+/// so a multigrid solver keeps its hierarchy.
 class NavierStokes {
  public:
   /// Checks the conditions against the grid (ConfigError naming boundary.<face> for inflow through
@@ -123,6 +133,9 @@ class NavierStokes {
 
   /// Velocity component `axis` on its faces (ghosts valid after each step).
   const MacField& velocity(int axis) const { return u_[axis]; }
+  /// With implicit viscosity: one solver per component (null entries: not given), each kept for
+  /// the run (their operators are set on the first step). Must be called before the first step.
+  void set_viscosity_solvers(std::vector<LinearSolver*> solvers);
   /// For tests and initial data: set a component, then call project().
   MacField& velocity(int axis) { return u_[axis]; }
   /// Projects the current velocity (dt = 1 for the pressure it leaves); returns the solve.
@@ -134,7 +147,7 @@ class NavierStokes {
   /// of those): velocity has dim() components; vorticity is w_z in 2D and |curl u| in 3D.
   void cell_velocity(Field& out) const;
   void vorticity(Field& out) const;
-  /// p = rho phi / dt of the last step (0 before the first).
+  /// The pressure p^n (0 before the first step; defined up to a constant in closed domains).
   const Field& pressure() const { return pressure_; }
   /// Smoke density and temperature (null without smoke).
   const MacField* density() const { return spec_.smoke.enabled ? &rho_ : nullptr; }
@@ -153,17 +166,16 @@ class NavierStokes {
   void set_boundary_samples(MacField& u, int axis) const;
   void fill_ghosts(MacField& f, int axis_or_scalar, double scalar_inflow = 0.0) const;
   void exchange_velocity();
-  double interpolate(const MacField& q, const std::array<double, 3>& x, double* lo = nullptr,
-                     double* hi = nullptr) const;
-  std::array<double, 3> velocity_at(const std::array<double, 3>& x) const;
-  std::array<double, 3> departure(const std::array<double, 3>& x, double dt) const;
   void advect(const MacField& q, MacField& out, double dt, int axis_or_scalar, double scalar_inflow) const;
   void exchange(MacField& q, int axis_or_scalar, double scalar_inflow) const;
-  void diffuse_and_force(double dt, double t);
+  void viscous_and_body_forces(double t);  // work_ = nu Lap u + f + buoyancy
   void apply_smoke_source(double t);
   SolveReport project_with(LinearSolver& solver, double dt);
   std::array<double, 3> obstacle_force() const;
   double max_abs_over_h() const;
+  struct ViscousSystem;
+  void build_viscous_systems(double dt);
+  void solve_viscous(double dt, FlowStepReport& report);
 
   std::shared_ptr<const Grid> grid_;
   NavierStokesSpec spec_;
@@ -176,6 +188,9 @@ class NavierStokes {
   std::unique_ptr<StencilOperator> laplacian_;
   Field phi_, rhs_, pressure_;
   std::unique_ptr<BoundaryCache> boundary_;
+  std::vector<LinearSolver*> viscosity_solvers_;
+  std::vector<std::unique_ptr<ViscousSystem>> viscous_;
+  double viscous_dt_ = 0.0;  // the dt the viscous operators stand for now
   SolveReport initial_projection_;
   double time_;
   long step_ = 0;

@@ -46,11 +46,12 @@ bool from_command_line(const Config& c, const std::string& key) { return c.where
 
 }  // namespace
 
-void declare_solver(Schema& s, const std::string& p, const std::vector<std::string>& contexts) {
+void declare_solver(Schema& s, const std::string& p, const std::vector<std::string>& contexts,
+                    const SolverDefaults& defaults) {
   std::string provided = "none";
   for (const auto& name : contexts) provided += ", " + name;
   s.section(p, "The linear solver; a key that the chosen type (or omega.tune) does not read is an error")
-      .string(p + ".type", "petsc",
+      .string(p + ".type", defaults.type,
               "petsc: any KSP + PC (ksp, pc, atol, matrix_free below); sor: matrix-free SOR (Richardson); ssor_cg: "
               "matrix-free SSOR-preconditioned CG; petsc_sor_richardson, petsc_ssor_cg: the same two through PETSc "
               "(KSPRICHARDSON / KSPCG + PCSOR)",
@@ -59,7 +60,7 @@ void declare_solver(Schema& s, const std::string& p, const std::vector<std::stri
       .string(p + ".pc", "fluxion_mg",
               "type petsc: preconditioner: fluxion_mg (fluxion's matrix-free multigrid V-cycle; the operator is then "
               "matrix-free too), mg (PETSc PCMG on the grid, Galerkin), gamg, hypre, sor, icc, ilu, jacobi, lu, none")
-      .real(p + ".rtol", 1e-8, "Relative tolerance on ||b - Ax|| / ||b - Ax0||", Range::greater_than(0).and_less_than(1))
+      .real(p + ".rtol", defaults.rtol, "Relative tolerance on ||b - Ax|| / ||b - Ax0||", Range::greater_than(0).and_less_than(1))
       .real(p + ".atol", 1e-50, "type petsc: absolute tolerance on ||b - Ax||", Range::greater_than(0))
       .integer(p + ".max_iterations", 10000,
                "Iteration cap; reaching it is non-convergence (and what a tuner is charged for that solve)",

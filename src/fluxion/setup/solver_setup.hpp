@@ -20,7 +20,14 @@ namespace fluxion {
 /// <prefix>.*: type, ksp, pc, rtol, atol, max_iterations, matrix_free, allow_nonconvergence, ordering,
 /// and omega.* (the SOR family's relaxation factor, fixed or tuned online). `contexts` are the
 /// context names the app provides (for the docs of <prefix>.omega.context; make_solver checks them).
-void declare_solver(Schema& s, const std::string& prefix = "solver", const std::vector<std::string>& contexts = {});
+/// `defaults` changes what the type and rtol keys default to (a solver for well-conditioned
+/// systems, such as implicit viscosity, wants a cheaper default than CG + multigrid to 1e-8).
+struct SolverDefaults {
+  std::string type = "petsc";
+  double rtol = 1e-8;
+};
+void declare_solver(Schema& s, const std::string& prefix = "solver", const std::vector<std::string>& contexts = {},
+                    const SolverDefaults& defaults = {});
 
 /// Which keys of the solver section a choice reads: `key` (relative to the prefix, e.g. "ksp" or
 /// "omega.bins") is read when `selector` ("type" or "omega.tune") has one of `values`. make_solver
