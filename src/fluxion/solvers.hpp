@@ -25,6 +25,8 @@
 #include "fluxion/linalg/sor_solver.hpp"
 #include "fluxion/linalg/stencil_operator.hpp"
 #include "fluxion/pde/heat.hpp"
+#include "fluxion/pde/mac_grid.hpp"
+#include "fluxion/pde/navier_stokes.hpp"
 #include "fluxion/pde/poisson.hpp"
 #include "fluxion/pde/spectral_ns2d.hpp"
 #include "fluxion/setup/domain_setup.hpp"
