@@ -3,7 +3,8 @@
 // Sample runs:
 //   fluxion run apps/configs/cavity_re100.yaml
 //   fluxion run apps/configs/cylinder_dfg_2d2.yaml
-//   mpirun -n 2 fluxion run apps/configs/smoke2d.yaml
+//   fluxion run                                  (the default: a 2D smoke plume around a wing)
+//   mpirun -n 2 fluxion run apps/configs/smoke3d.yaml
 #include <algorithm>
 #include <chrono>
 #include <cmath>

@@ -15,12 +15,38 @@ import h5py
 import numpy as np
 
 
+def plate():
+    """The steady Poisson plate (the default run before the flow solver), apps/configs/plate.yaml."""
+    return str(cli.ARGS.source_dir) + "/apps/configs/plate.yaml"
+
+
 class DefaultRun(unittest.TestCase):
+    """`fluxion run` without a config: the 2D smoke plume around the wing, shortened here."""
+
+    def test_is_a_smoke_plume_around_the_wing_written_as_a_time_series(self):
+        out = cli.WORK / "default"
+        shutil.rmtree(out, ignore_errors=True)
+        r = run(["run", "-o", str(out), "--set", "time.end=0.3"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("open in ParaView", r.stdout)
+        summary = json.loads((out / "summary.json").read_text())
+        self.assertEqual(summary["app"], "navier_stokes")
+        self.assertIn("naca0012_wing.stl", json.dumps(summary["config"]["obstacles"]))
+        self.assertGreater(summary["results"]["solid_cells"], 50)
+        with h5py.File(out / "run.h5", "r") as f:
+            np.testing.assert_allclose(f["time"][:], [0.0, 0.1, 0.2, 0.3], atol=1e-12)
+            rho = f["fields/density"][sorted(f["fields/density"].keys())[-1]][()]
+            self.assertEqual(rho.shape, (256, 128))
+            self.assertGreater(rho.max(), 0.99)  # the source
+            self.assertEqual(f["fields/velocity"]["000003"].shape, (256, 128, 3))
+
+
+class PlateRun(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.out = cli.WORK / "default"
+        cls.out = cli.WORK / "plate"
         shutil.rmtree(cls.out, ignore_errors=True)
-        cls.result = run(["run", "-o", str(cls.out)])
+        cls.result = run(["run", plate(), "-o", str(cls.out)])
 
     def test_exits_zero_and_prints_a_summary(self):
         self.assertEqual(self.result.returncode, 0, self.result.stderr)
@@ -58,7 +84,7 @@ class DefaultRun(unittest.TestCase):
 class Overrides(unittest.TestCase):
     def test_set_changes_the_grid_and_is_echoed(self):
         out = cli.WORK / "override"
-        r = run(["run", "-o", str(out), "--set", "grid.cells=[64,32]", "--set", "solver.rtol=1e-10"])
+        r = run(["run", plate(), "-o", str(out), "--set", "grid.cells=[64,32]", "--set", "solver.rtol=1e-10"])
         self.assertEqual(r.returncode, 0, r.stderr)
         summary = json.loads((out / "summary.json").read_text())
         self.assertEqual(summary["config"]["grid"]["cells"], [64, 32])
@@ -69,14 +95,14 @@ class Overrides(unittest.TestCase):
     def test_a_grid_that_barely_halves_is_warned_about(self):
         # 21^3 cells do not halve: fluxion_mg (the default pc) smooths a coarsest level it cannot factor
         cube = ["--set", "grid.lower=[0,0,0]", "--set", "grid.upper=[1,1,1]", "--set", "obstacles=[]"]
-        r = run(["run", "-o", str(cli.WORK / "odd"), "--set", "grid.cells=[21,21,21]"] + cube)
+        r = run(["run", plate(), "-o", str(cli.WORK / "odd"), "--set", "grid.cells=[21,21,21]"] + cube)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("grid.cells: the cell counts halve only 0 times, so fluxion_mg's coarsest level (9261 cells)",
                       r.stdout + r.stderr)
-        r = run(["run", "-o", str(cli.WORK / "even"), "--set", "grid.cells=[24,24,24]"] + cube)
+        r = run(["run", plate(), "-o", str(cli.WORK / "even"), "--set", "grid.cells=[24,24,24]"] + cube)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertNotIn("halve only", r.stdout + r.stderr)
-        r = run(["run", "-o", str(cli.WORK / "odd_mg"), "--set", "grid.cells=[21,21,21]", "--set", "solver.pc=mg"] + cube)
+        r = run(["run", plate(), "-o", str(cli.WORK / "odd_mg"), "--set", "grid.cells=[21,21,21]", "--set", "solver.pc=mg"] + cube)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertNotIn("halve only", r.stdout + r.stderr)
 

@@ -74,9 +74,9 @@ class FullDisk(unittest.TestCase):
         self.assertIn('"status": "failed"', (failed / "summary.json").read_text())
 
     def test_write_fails_midway_both_apps_1_and_2_ranks(self):
-        default_poisson = []  # the embedded default: 256 x 128 cells, ~1 MB of fields
+        plate = [str(cli.ARGS.source_dir) + "/apps/configs/plate.yaml"]  # 256 x 128 cells, ~1 MB of fields
         for ranks in (1, 2):
-            for name, args in (("poisson", default_poisson), ("heat", [str(write("heat64.yaml", heat(64, 3)))])):
+            for name, args in (("poisson", plate), ("heat", [str(write("heat64.yaml", heat(64, 3)))])):
                 with self.subTest(app=name, ranks=ranks), Tmpfs(cli.WORK / "tmpfs", "64k") as disk:
                     out = disk / "out"
                     r = run(["run"] + args + ["-o", str(out)], ranks=ranks)
@@ -87,7 +87,8 @@ class FullDisk(unittest.TestCase):
 
     def test_completely_full_disk_is_found_before_computing(self):
         for ranks in (1, 2):
-            for name, args in (("poisson", []), ("heat", [str(write("heat16.yaml", heat(16, 2)))])):
+            for name, args in (("poisson", [str(cli.ARGS.source_dir) + "/apps/configs/plate.yaml"]),
+                               ("heat", [str(write("heat16.yaml", heat(16, 2)))])):
                 with self.subTest(app=name, ranks=ranks), Tmpfs(cli.WORK / "tmpfs", "64k") as disk:
                     fd = os.open(disk / "filler", os.O_WRONLY | os.O_CREAT)
                     try:
