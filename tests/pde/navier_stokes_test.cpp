@@ -295,6 +295,21 @@ TEST_P(CavityMpi, IsTheSameOnAnyRankCount) {
 INSTANTIATE_TEST_SUITE_P(NavierStokesMpi, CavityMpi, testing::Values(false, true),
                          [](const auto& info) { return info.param ? "ImplicitViscosity" : "ExplicitViscosity"; });
 
+// A fluid at rest in a cavity: the lid's speed, not the (zero) velocity samples, limits the first
+// step (with implicit viscosity nothing else would, and the first step would jump to max_dt).
+TEST(NavierStokes, TheLidLimitsTheFirstStepFromRest) {
+  auto grid = make_grid(PETSC_COMM_WORLD, {16, 16}, {1.0, 1.0}, {false, false, false});
+  NavierStokesSpec spec;
+  spec.nu = 0.01;
+  spec.implicit_viscosity = true;
+  spec.cfl = 0.5;
+  spec.boundary[3] = {FlowBcType::Wall, {Expression("2"), Expression::constant(0), Expression::constant(0)}};
+  PetscSolver solver;
+  NavierStokes ns(grid, spec, nullptr, solver);
+  EXPECT_EQ(ns.velocity(0).norm_max(), 0.0);
+  EXPECT_DOUBLE_EQ(ns.stable_dt(), 0.5 / (2.0 * 16.0));
+}
+
 TEST(NavierStokes, WallWithNormalVelocityIsRefused) {
   auto grid = make_grid(PETSC_COMM_WORLD, {8, 8}, {1.0, 1.0}, {false, false, false});
   NavierStokesSpec spec;

@@ -57,6 +57,7 @@ struct NavierStokes::BoundaryCache {
   std::array<std::array<std::vector<double>, 6>, 3> values;
   bool time_dependent = false;
   double time = std::numeric_limits<double>::quiet_NaN();
+  std::array<double, 3> max_abs{0.0, 0.0, 0.0};  // per component over all faces and ranks
 
   static std::array<int, 2> others(int axis) { return {axis == 0 ? 1 : 0, axis == 2 ? 1 : 2}; }
   static PetscInt plane_index(const IndexBox& g, int axis, PetscInt i, PetscInt j, PetscInt k) {
@@ -218,6 +219,7 @@ void NavierStokes::refresh_boundary_values(double t) {
   const int dim = grid_->dim();
   for (int a = 0; a < dim; ++a) {
     const MacLocation loc = face_location(a);
+    double max_abs = 0.0;
     const IndexBox& g = mac_.ghosted(loc);
     for (int f = 0; f < 2 * dim; ++f) {
       std::vector<double>& values = cache.values[a][f];
@@ -236,6 +238,7 @@ void NavierStokes::refresh_boundary_values(double t) {
         x[b] = xb;
         const double v = e.is_constant() ? e.value() : e(x[0], x[1], x[2], t);
         values[BoundaryCache::plane_index(g, b, i, j, k)] = v;
+        if (bc.type == FlowBcType::Wall || bc.type == FlowBcType::Inflow) max_abs = std::max(max_abs, std::abs(v));
         if (!std::isfinite(v)) bad = std::max(bad, 2.0);
         if (a == b && bc.type == FlowBcType::Wall && v != 0.0) bad = std::max(bad, 1.0);
       });
@@ -246,6 +249,7 @@ void NavierStokes::refresh_boundary_values(double t) {
         throw ConfigError(key + ": a wall's velocity must be tangential, but " + e.excerpt() +
                           " is not 0 across the wall (inflow through a wall): use type inflow");
     }
+    cache.max_abs[a] = global_max(max_abs, grid_->comm());
   }
 }
 
@@ -710,8 +714,10 @@ double NavierStokes::max_divergence() const {
 }
 
 double NavierStokes::max_abs_over_h() const {
+  // The boundary velocities count too: a lid or an inflow drives a fluid that is still at rest.
   double s = 0.0;
-  for (int a = 0; a < grid_->dim(); ++a) s += u_[a].norm_max() / grid_->spacing(a);
+  for (int a = 0; a < grid_->dim(); ++a)
+    s += std::max(u_[a].norm_max(), boundary_->max_abs[a]) / grid_->spacing(a);
   return s;
 }
 
