@@ -55,7 +55,9 @@ Schema navier_stokes_schema() {
   // (128^2 cavity), a multigrid setup per step would cost more than the solve.
   declare_solver(s, "viscosity.solver", {}, {.type = "ssor_cg", .rtol = 1e-6});
   s.string("advection.scheme", "maccormack",
-           "maccormack (second order, limited) or semi_lagrangian (first order)", {"maccormack", "semi_lagrangian"});
+           "maccormack (semi-Lagrangian, second order, limited), semi_lagrangian (first order) or upwind2 "
+           "(finite volumes, second-order upwind, Heun; keep time.cfl <= 0.5)",
+           {"maccormack", "semi_lagrangian", "upwind2"});
   s.section("time", "Time stepping: adaptive to the CFL number and the viscous limit, or fixed");
   s.real("time.end", 1.0, "Final time", Range::greater_than(0))
       .real("time.start", 0.0, "Initial time")

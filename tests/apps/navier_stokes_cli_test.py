@@ -93,15 +93,28 @@ class ImplicitCavity(unittest.TestCase):
     def test_backward_euler_viscosity_reaches_the_same_steady_state_in_fewer_steps(self):
         out = cli.WORK / "cavity-implicit"
         shutil.rmtree(out, ignore_errors=True)
-        text = CAVITY.replace("fluid: {nu: 0.01}", "fluid: {nu: 0.01}\n    viscosity: {scheme: implicit}")
+        text = CAVITY.replace("fluid: {nu: 0.01}", "fluid: {nu: 0.01}\n    viscosity: {scheme: implicit}") \
+                     .replace("cells: [32, 32]", "cells: [64, 64]")
         r = run(["run", str(write("cavity-implicit.yaml", text)), "-o", str(out)], ranks=2)
         self.assertEqual(r.returncode, 0, r.stderr)
         summary = json.loads((out / "summary.json").read_text())["results"]
         self.assertTrue(summary["totals"]["steady"])
-        # dt nu sum 2/h^2 = 1 is the explicit limit; the implicit steps go well past it.
-        limit = 1.0 / (0.01 * 4 * 32 ** 2)
-        self.assertGreater(max(summary["steps"]["dt"]), 3 * limit)
+        # dt nu sum 2/h^2 = 1 is the explicit limit; the implicit steps (CFL 0.9) go past it.
+        limit = 1.0 / (0.01 * 4 * 64 ** 2)
+        self.assertGreater(max(summary["steps"]["dt"]), 2 * limit)
         self.assertEqual(len(summary["steps"]["viscous_iterations"]), summary["totals"]["steps"])
+        ref = reference()
+        self.assertLess(ref.deviation(ref.read_fluxion_h5(str(out / "run.h5")), 100).max_dev, 0.03)
+
+
+    def test_upwind_finite_volumes_reach_ghia_too(self):
+        out = cli.WORK / "cavity-upwind2"
+        shutil.rmtree(out, ignore_errors=True)
+        text = CAVITY.replace("cfl: 0.9", "cfl: 0.5").replace("fluid: {nu: 0.01}",
+                                                             "fluid: {nu: 0.01}\n    advection: {scheme: upwind2}")
+        r = run(["run", str(write("cavity-upwind2.yaml", text)), "-o", str(out)])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("upwind2", (out / "summary.json").read_text())
         ref = reference()
         self.assertLess(ref.deviation(ref.read_fluxion_h5(str(out / "run.h5")), 100).max_dev, 0.03)
 

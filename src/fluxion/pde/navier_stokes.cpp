@@ -17,7 +17,7 @@ constexpr double kInfinity = std::numeric_limits<double>::infinity();
 constexpr int kScalar = -1;  // "axis_or_scalar" of a cell-centred scalar
 
 const char* const kFlowBcNames[] = {"wall", "slip", "inflow", "outflow", "periodic"};
-const char* const kAdvectionNames[] = {"semi_lagrangian", "maccormack"};
+const char* const kAdvectionNames[] = {"semi_lagrangian", "maccormack", "upwind2"};
 
 double global_max(double v, MPI_Comm comm) {
   double g = 0.0;
@@ -44,9 +44,9 @@ FlowBcType parse_flow_bc(const std::string& name) {
 const char* to_string(AdvectionScheme scheme) { return kAdvectionNames[static_cast<int>(scheme)]; }
 
 AdvectionScheme parse_advection_scheme(const std::string& name) {
-  for (int i = 0; i < 2; ++i)
+  for (int i = 0; i < 3; ++i)
     if (name == kAdvectionNames[i]) return static_cast<AdvectionScheme>(i);
-  throw Error("unknown advection scheme '" + name + "' (semi_lagrangian, maccormack)");
+  throw Error("unknown advection scheme '" + name + "' (semi_lagrangian, maccormack, upwind2)");
 }
 
 /// Boundary velocities sampled on each domain face, per component, over the ghosted extent of the
@@ -388,6 +388,18 @@ void NavierStokes::advect(const MacField& q, MacField& out, double dt, int axis_
     return std::array<double, 3>{mac_.coordinate(loc, 0, i), mac_.coordinate(loc, 1, j),
                                  dim == 3 ? mac_.coordinate(loc, 2, k) : 0.0};
   };
+  if (spec_.advection == AdvectionScheme::Upwind2) {
+    // Heun: q1 = q - dt N(q), out = q - dt/2 (N(q) + N(q1)), with u^n transporting both stages.
+    MacField r1(mac_, loc), r2(mac_, loc);
+    advection_rate(q, r1);
+    for_each_cell(q.owned(), [&](PetscInt i, PetscInt j, PetscInt k) { out(i, j, k) = q(i, j, k) - dt * r1(i, j, k); });
+    exchange(out, axis_or_scalar, scalar_inflow);
+    advection_rate(out, r2);
+    for_each_cell(q.owned(), [&](PetscInt i, PetscInt j, PetscInt k) {
+      out(i, j, k) = q(i, j, k) - 0.5 * dt * (r1(i, j, k) + r2(i, j, k));
+    });
+    return;
+  }
   const MacSampler from(q);
   if (spec_.advection == AdvectionScheme::SemiLagrangian) {
     for_each_cell(q.owned(), [&](PetscInt i, PetscInt j, PetscInt k) {
@@ -413,6 +425,47 @@ void NavierStokes::advect(const MacField& q, MacField& out, double dt, int axis_
     const double corrected = out(i, j, k) + 0.5 * (q(i, j, k) - back(i, j, k));
     out(i, j, k) = std::clamp(corrected, lo(i, j, k), hi(i, j, k));
   });
+}
+
+void NavierStokes::advection_rate(const MacField& q, MacField& rate) const {
+  // Flux form over the control volume of each sample: sum over axes b of (F(p, b) - F(p - e_b, b)) / h_b,
+  // F(p, b) the flux through the volume's face between p and p + e_b: the transport velocity there
+  // (a sample of u_b, or the mean of two) times q extrapolated from the upwind side, 3/2 q - 1/2 q
+  // of the next sample upstream.
+  const int dim = grid_->dim();
+  const int a = static_cast<int>(q.location());  // 0..2 a face location, 3 cells
+  for (int b = 0; b < dim; ++b) {
+    const MacField& ub = u_[b];
+    const PetscInt sq = q.stride(b), su = ub.stride(b);
+    const PetscInt sa = a < dim ? ub.stride(a) : 0;
+    const double inv_h = 1.0 / grid_->spacing(b);
+    auto flux = [&](const double* qp, const double* up) {
+      // qp: q at p; up: u_b at the sample p + e_b of u_b's array (the volume's face for cells).
+      double transport;
+      if (a == 3) {
+        transport = up[0];
+      } else if (a == b) {
+        transport = 0.5 * (up[-su] + up[0]);  // u_a at p and p + e_a
+      } else {
+        transport = 0.5 * (up[-sa] + up[0]);  // u_b at the face's two ends along a
+      }
+      const double face = transport > 0.0 ? 1.5 * qp[0] - 0.5 * qp[-sq] : 1.5 * qp[sq] - 0.5 * qp[2 * sq];
+      return transport * face;
+    };
+    for_each_cell(q.owned(), [&](PetscInt i, PetscInt j, PetscInt k) {
+      const std::array<PetscInt, 3> p{i, j, k};
+      const double* qp = q.data() + q.offset(i, j, k);
+      // u_b's sample at p + e_b (along the component's own axis, a == b, that is u_a at p + e_a:
+      // the volume's upper face lies half-way between it and p).
+      std::array<PetscInt, 3> face = p;
+      face[b] += 1;
+      const double* up = ub.data() + ub.offset(face[0], face[1], face[2]);
+      const double upper = flux(qp, up);
+      const double lower = flux(qp - sq, up - su);
+      const double value = (upper - lower) * inv_h;
+      rate(i, j, k) = b == 0 ? value : rate(i, j, k) + value;
+    });
+  }
 }
 
 void NavierStokes::apply_smoke_source(double t) {

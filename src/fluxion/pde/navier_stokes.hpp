@@ -33,11 +33,12 @@ struct FlowFaceBc {
   std::array<Expression, 3> velocity{};  // u, v, w of (x, y, z, t) on the face
 };
 
-/// Advection of velocity and scalars. semi_lagrangian: first order (backward characteristic
-/// through a midpoint rule, linear interpolation); maccormack: the semi-Lagrangian step corrected
-/// by half the error of a forward-backward round trip, second order, clamped to the values around
-/// the departure point (Selle et al. 2008).
-enum class AdvectionScheme { SemiLagrangian, MacCormack };
+/// Advection of velocity and scalars. semi_lagrangian: first order (backward characteristic,
+/// linear interpolation); maccormack: the semi-Lagrangian step corrected by half the error of a
+/// forward-backward round trip, second order, clamped to the values around the departure point
+/// (Selle et al. 2008); upwind2: finite volumes in flux form, face values by second-order
+/// (linear) upwind extrapolation, Heun's method in time (explicit: needs CFL <= about 0.5 here).
+enum class AdvectionScheme { SemiLagrangian, MacCormack, Upwind2 };
 const char* to_string(AdvectionScheme scheme);
 AdvectionScheme parse_advection_scheme(const std::string& name);
 
@@ -167,6 +168,7 @@ class NavierStokes {
   void fill_ghosts(MacField& f, int axis_or_scalar, double scalar_inflow = 0.0) const;
   void exchange_velocity();
   void advect(const MacField& q, MacField& out, double dt, int axis_or_scalar, double scalar_inflow) const;
+  void advection_rate(const MacField& q, MacField& rate) const;  // div(u^n q), upwind2
   void exchange(MacField& q, int axis_or_scalar, double scalar_inflow) const;
   void viscous_and_body_forces(double t);  // work_ = nu Lap u + f + buoyancy
   void apply_smoke_source(double t);
