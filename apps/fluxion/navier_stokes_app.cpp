@@ -267,8 +267,10 @@ class NavierStokesApp {
         break;
       }
       const double next_output = std::min(t_end, t0 + static_cast<double>(written + 1) * interval);
-      solver_.set_context("dt", flow_->stable_dt());
-      solver_.set_context("cfl", flow_->stable_dt() / flow_->cfl_limit_dt());
+      // What a tuned SOR solver sees before each pressure solve: this step's dt or CFL number.
+      const double dt = flow_->step_size(next_output - flow_->time());
+      solver_.set_context("dt", dt);
+      solver_.set_context("cfl", dt / flow_->cfl_limit_dt());
       FlowStepReport r;
       try {
         r = flow_->step(*solver_.solver, next_output - flow_->time());

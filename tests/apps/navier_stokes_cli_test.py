@@ -5,6 +5,7 @@ two ranks, and settings that cannot work reported at their file:line and key bef
 import json
 import shutil
 import sys
+import textwrap
 import unittest
 
 import fluxion_cli as cli
@@ -117,6 +118,29 @@ class ImplicitCavity(unittest.TestCase):
         self.assertIn("upwind2", (out / "summary.json").read_text())
         ref = reference()
         self.assertLess(ref.deviation(ref.read_fluxion_h5(str(out / "run.h5")), 100).max_dev, 0.03)
+
+
+class TunedPressureSolver(unittest.TestCase):
+    def test_the_omega_tuner_sees_each_steps_cfl_number(self):
+        out = cli.WORK / "tuned"
+        shutil.rmtree(out, ignore_errors=True)
+        text = CAVITY.replace("end: 40", "end: 2").rstrip(" ") + textwrap.indent(textwrap.dedent("""\
+                solver:
+                  type: ssor_cg
+                  omega:
+                    tune: chebcb
+                    context: cfl
+                    context_range: [0, 1]
+                    arms: {min: 1.0, max: 1.9, count: 10}
+                """), "    ")
+        r = run(["run", str(write("tuned.yaml", text)), "-o", str(out)])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        results = json.loads((out / "summary.json").read_text())["results"]
+        tuner = results["tuner"]
+        self.assertEqual(tuner["context"], "cfl")
+        # The first solve is the projection of the initial field; then one per step.
+        np.testing.assert_allclose(tuner["context_values"][1:], results["steps"]["cfl"], rtol=1e-12)
+        self.assertGreater(len(set(tuner["omega"])), 2)  # it explored
 
 
 class Smoke(unittest.TestCase):

@@ -793,10 +793,12 @@ double NavierStokes::stable_dt() const {
   return dt;
 }
 
+double NavierStokes::step_size(double max_dt) const { return std::min(stable_dt(), max_dt); }
+
 FlowStepReport NavierStokes::step(LinearSolver& pressure_solver, double max_dt) {
   const int dim = grid_->dim();
   FlowStepReport report;
-  double dt = std::min(stable_dt(), max_dt);
+  const double dt = step_size(max_dt);
   if (!(dt > 0.0) || !std::isfinite(dt))
     throw NumericalError("NavierStokes: no finite time step (the fluid is at rest without viscosity): give "
                          "time.max_dt or time.dt");
