@@ -45,6 +45,45 @@ def load(d: str):
         np.asarray(st["lift_coefficient"], float)
 
 
+BOXES = ((0.1, 0.4, 0.1, 0.31), (0.05, 0.6, 0.05, 0.36), (0.12, 0.3, 0.12, 0.28))
+
+
+def cv_force(path: str, box: tuple, nu: float, rho: float = 1.0) -> np.ndarray:
+    """Force on the obstacle from a steady momentum balance on the box [x0, x1] x [y0, y1] (edges
+    on cell faces, the cylinder inside): F = sum over the box edges of (sigma n - rho u (u . n)) ds,
+    sigma = -p I + mu (grad u + grad u^T), from the last step of run.h5 (cell-centred velocity and
+    pressure; face values as means of the two cells, normal derivatives as their difference,
+    tangential ones as central differences). Independent of the staircase: converges with the field."""
+    import h5py
+
+    with h5py.File(path, "r") as f:
+        key = sorted(f["fields/pressure"].keys())[-1]
+        p = np.asarray(f["fields/pressure"][key][...], float)
+        vel = np.asarray(f["fields/velocity"][key][...], float)
+        x = np.asarray(f["geometry/x"][...], float)
+        y = np.asarray(f["geometry/y"][...], float)
+    u, v = vel[:, :, 0], vel[:, :, 1]
+    hx, hy = x[1] - x[0], y[1] - y[0]
+    mu = rho * nu
+    i0, i1 = (int(round((b - x[0]) / hx)) for b in box[:2])
+    j0, j1 = (int(round((b - y[0]) / hy)) for b in box[2:])
+    force = np.zeros(2)
+    rows, cols = slice(j0, j1), slice(i0, i1)
+    for i, s in ((i0, -1.0), (i1, 1.0)):  # edges x = const, normal (s, 0)
+        uf, vf, pf = (0.5 * (a[rows, i - 1] + a[rows, i]) for a in (u, v, p))
+        ux, vx = (u[rows, i] - u[rows, i - 1]) / hx, (v[rows, i] - v[rows, i - 1]) / hx
+        uy = sum(u[j0 + 1:j1 + 1, c] - u[j0 - 1:j1 - 1, c] for c in (i - 1, i)) / (4 * hy)
+        force += np.array([np.sum((-pf + 2 * mu * ux) * s - rho * uf * uf * s),
+                           np.sum(mu * (uy + vx) * s - rho * vf * uf * s)]) * hy
+    for j, s in ((j0, -1.0), (j1, 1.0)):  # edges y = const, normal (0, s)
+        uf, vf, pf = (0.5 * (a[j - 1, cols] + a[j, cols]) for a in (u, v, p))
+        uy, vy = (u[j, cols] - u[j - 1, cols]) / hy, (v[j, cols] - v[j - 1, cols]) / hy
+        vx = sum(v[r, i0 + 1:i1 + 1] - v[r, i0 - 1:i1 - 1] for r in (j - 1, j)) / (4 * hx)
+        force += np.array([np.sum(mu * (uy + vx) * s - rho * uf * vf * s),
+                           np.sum((-pf + 2 * mu * vy) * s - rho * vf * vf * s)]) * hx
+    return force
+
+
 def cells_of(d: str) -> tuple[int, int]:
     m = re.search(r"_(\d+)x(\d+)$", d)
     return int(m.group(1)), int(m.group(2))
@@ -121,6 +160,11 @@ def main(argv=None) -> int:
                          div=tot["max_divergence"], cpu=s["results"]["timings"]["cpu_steps"],
                          solid=s["results"].get("solid_cells"),
                          tol=s["config"]["time"].get("steady_tolerance")))
+        u_mean = ref["cases"]["2D-1"]["U_mean"]
+        cv = [2 * cv_force(os.path.join(d, "run.h5"), b, float(s["config"]["fluid"]["nu"])) / (u_mean ** 2 * D)
+              for b in BOXES]
+        rows[-1].update(cv_cd=cv[0][0], cv_cl=cv[0][1], cv_cd_spread=max(c[0] for c in cv) - min(c[0] for c in cv),
+                        cv_cl_spread=max(c[1] for c in cv) - min(c[1] for c in cv))
     rows.sort(key=lambda r: r["nx"])
     if rows:
         w("## 2D-1: steady, Re 20")
@@ -143,14 +187,37 @@ def main(argv=None) -> int:
               f"{r['cl']:.5f} | {inside(r['cl'], iv1['c_L'])} | {el:+.5f} | {ol} | {r['t']:.2f}"
               f"{'' if r['steady'] else ' (not steady)'} | {r['steps']} | {r['cpu']:.1f} | {r['div']:.1e} |")
             prev = r
+        w("")
+        w("The same runs, forces from a momentum balance on a box around the cylinder instead of the solver's "
+          "staircase surface sum (`cv_force` in bench/dfg_cylinder.py: box [0.1, 0.4] x [0.1, 0.31]; 'spread' is "
+          "the range over the boxes " + ", ".join(f"[{b[0]}, {b[1]}] x [{b[2]}, {b[3]}]" for b in BOXES) + "):")
+        w("")
+        w("| cells | c_D (box) | spread | error vs ref | order | c_L (box) | spread | error vs ref | order |")
+        w("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        prev = None
+        for r in rows:
+            ed, el = r["cv_cd"] - r1["c_D"], r["cv_cl"] - r1["c_L"]
+            od = f"{math.log(abs(prev['cv_cd'] - r1['c_D']) / abs(ed), 2):.2f}" if prev else ""
+            ol = f"{math.log(abs(prev['cv_cl'] - r1['c_L']) / abs(el), 2):.2f}" if prev else ""
+            w(f"| {r['nx']}x{r['ny']} | {r['cv_cd']:.4f} | {r['cv_cd_spread']:.4f} | {ed:+.4f} | {od} | {r['cv_cl']:.5f} | "
+              f"{r['cv_cl_spread']:.5f} | {el:+.5f} | {ol} |")
+            prev = r
+        if len(rows) >= 2:
+            a_, b_ = rows[-2], rows[-1]
+            w("")
+            w(f"Richardson extrapolation of the box values assuming first order (2 c_fine - c_coarse, "
+              f"{b_['nx']}x{b_['ny']} and {a_['nx']}x{a_['ny']}): c_D {2 * b_['cv_cd'] - a_['cv_cd']:.4f}, "
+              f"c_L {2 * b_['cv_cl'] - a_['cv_cl']:.5f}.")
         if len(rows) >= 3:
             c = rows[-3:]
-            for key in ("cd", "cl"):
+            w("")
+            for key, name in (("cd", "the solver's c_D"), ("cl", "the solver's c_L"),
+                              ("cv_cd", "the box c_D"), ("cv_cl", "the box c_L")):
                 num, den = c[0][key] - c[1][key], c[1][key] - c[2][key]
                 p = math.log(abs(num / den), 2) if den != 0 and num != 0 else float("nan")
-                w("")
-                w(f"Three-grid order of {'c_D' if key == 'cd' else 'c_L'} (differences only, no reference): {p:.2f}"
-                  f"{' (differences change sign: not in the asymptotic range)' if num * den < 0 else ''}.")
+                limit = c[2][key] - den * den / (num - den) if num != den else float("nan")
+                w(f"- three-grid order of {name} (from the differences alone, no reference): {p:.2f}, limit "
+                  f"(Aitken) {limit:.5g}{' (differences change sign: not in the asymptotic range)' if num * den < 0 else ''}")
         w("")
 
     # ---- 2D-2
@@ -174,7 +241,7 @@ def main(argv=None) -> int:
           f"{iv2['c_L_max']['upper_bound']}, St {iv2['St']['lower_bound']}-{iv2['St']['upper_bound']} "
           "(St = f D / U_mean, D = 0.1, U_mean = 1).")
         w("")
-        w("| cells | D/h | t_end | c_D max | vs interval | c_L max | vs interval | St (zero crossings) | St (FFT) | vs interval | periods in window | c_D max - min (prev. window) | steps | CPU s | max \\|div u\\| |")
+        w("| cells | D/h | t_end | c_D max | vs interval | c_L max | vs interval | St (zero crossings) | St (FFT) | vs interval | periods in window | c_D max, previous window minus last | steps | CPU s | max \\|div u\\| |")
         w("|---|---:|---:|---:|---|---:|---|---:|---:|---|---:|---|---:|---:|---:|")
         for nx, ny, s, t, cd, cl in runs:
             te = t[-1]
@@ -188,7 +255,7 @@ def main(argv=None) -> int:
               f"{inside(st_zc, iv2['St'])} | {periods} | {drift} | {tot['steps']} | "
               f"{s['results']['timings']['cpu_steps']:.1f} | {tot['max_divergence']:.1e} |")
         w("")
-        w("'c_D max - min (prev. window)': c_D max of the window before the last one minus that of the last "
+        w("'c_D max, previous window minus last': c_D max over the window before the last one minus c_D max over the last "
           "(how settled the periodic state is).")
         w("")
         import matplotlib
