@@ -716,6 +716,10 @@ SolveReport NavierStokes::project_with(LinearSolver& solver, double dt) {
       b(i, j, k) = -div;
     });
   }
+  // phi is an increment (incremental pressure correction), small and unrelated to the last one: a
+  // zero initial guess. The last increment as a guess can leave ||b - A x0|| far above ||b|| once
+  // the flow settles, which PETSc's divergence test (against ||b||) reports as divergence.
+  phi_.fill(0.0);
   SolveReport report = solver.solve(rhs_, phi_);
   {
     GhostedFieldArray phi(phi_);
