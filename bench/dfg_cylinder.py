@@ -138,6 +138,8 @@ def main(argv=None) -> int:
     w(f"- machine: {a.machine}; load average when the report was written: {a.load} "
       "(machine shared with builds: CPU seconds are not clean)")
     w(f"- command: `{a.command}` (each run's command line is in `<work>/<run>/cmd.txt`)")
+    stamps = sorted({open(p).read().strip() for p in glob.glob(os.path.join(a.work, "*", "binary.txt"))})
+    w(f"- binary build time(s) of the runs: {', '.join(stamps) if stamps else 'not recorded'}")
     w("- published intervals and reference values: data/reference/dfg_2d.json; c = 2 F / (rho U_mean^2 D), "
       "forces from summary.json results.steps; D/h = 10 is 220 x 41 cells (h = 0.01)")
     w("- the cylinder is a staircase of whole cells (SolidMask: a cell is solid when its centre is inside), "

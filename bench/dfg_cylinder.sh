@@ -12,7 +12,7 @@
 #   bench/dfg_cylinder.sh [--only "2d1 2d2"] [--fine] [--work DIR] [--results FILE] [--img-dir DIR]
 #                         [--reuse] [--report-only]
 #
-#   --fine         also 2D-1 at 880 x 164 (D/h = 40; long: tens of minutes on 2 cores)
+#   --fine         also 2D-1 at 880 x 164 (D/h = 40: about 6 min on 2 shared cores; the rest: 5 min)
 #   --work         run outputs (default /tmp/fluxion-dfg-cylinder; never the repository)
 #   --results      default bench/results/dfg_cylinder_<date>.md
 #   --reuse        keep a completed run with the same command line

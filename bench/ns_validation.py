@@ -58,6 +58,12 @@ def cmd_of(d: str) -> str:
         return "?"
 
 
+def binary_stamps(work: str) -> str:
+    """The build times that the runs' binary.txt files record (bench/fluxion_runs.sh)."""
+    stamps = sorted({open(p).read().strip() for p in glob.glob(os.path.join(work, "*", "binary.txt"))})
+    return ", ".join(stamps) if stamps else "not recorded"
+
+
 def order(e_coarse: float, e_fine: float, ratio: float = 2.0) -> float:
     if e_coarse <= 0 or e_fine <= 0:
         return float("nan")
@@ -99,25 +105,27 @@ def cavity(work: str, img_dir: str, w) -> dict:
         prof = cr.read_fluxion_h5(os.path.join(d, "run.h5"))
         dev = cr.deviation(prof, re_number)
         t = s["results"]["totals"]
+        c = s["config"]
+        scheme = f"{c['advection']['scheme']}, {c['viscosity']['scheme']}, CFL {c['time']['cfl']:g}"
         runs[(re_number, n)] = dict(dev=dev, prof=prof, totals=t, cpu=s["results"]["timings"]["cpu_steps"],
-                                    wall=s["results"]["timings"]["steps"], cmd=cmd_of(d))
+                                    wall=s["results"]["timings"]["steps"], cmd=cmd_of(d), scheme=scheme)
     if not runs:
         return {}
     w("## Lid-driven cavity against Ghia, Ghia & Shin (1982)")
     w("")
-    w("`apps/configs/cavity_re<Re>.yaml` as committed (implicit viscosity, MacCormack advection, CFL 0.9, "
-      "`time.steady_tolerance` 1e-5: steady when max|u^(n+1) - u^n| / (dt max|u|) <= 1e-5) with "
-      "`--set grid.cells=[N,N]`. Deviation: maximum over Ghia's 17 + 17 points of |u - Ghia| on x = 0.5 and "
+    w("`apps/configs/cavity_re<Re>.yaml` as committed (the column 'scheme': advection, viscosity, CFL number from "
+      "the run's resolved config; `time.steady_tolerance` 1e-5: steady when max|u^(n+1) - u^n| / (dt max|u|) <= 1e-5) "
+      "with `--set grid.cells=[N,N]`. Deviation: maximum over Ghia's 17 + 17 points of |u - Ghia| on x = 0.5 and "
       "|v - Ghia| on y = 0.5 (lid speed 1), profiles interpolated linearly from the cell centres "
       "(bench/cavity_reference.py); the column 'incl. suspect' also counts the entries flagged as misprints in "
       "data/reference/ghia1982_[uv].csv (at Re 100-1000 only Re 400 v(x = 0.9063)). CPU s: summary.json "
       "results.timings.cpu_steps (the time-step loop's CPU time); steady t: the simulated time at the stop.")
     w("")
-    w("| Re | N | deviation | worst point | incl. suspect | steady t | steps | CPU s | wall s | max \\|div u\\| | stop |")
-    w("|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---|")
+    w("| Re | N | scheme | deviation | worst point | incl. suspect | steady t | steps | CPU s | wall s | max \\|div u\\| | stop |")
+    w("|---:|---:|---|---:|---|---:|---:|---:|---:|---:|---:|---|")
     for (re_number, n), r in sorted(runs.items()):
         d, t = r["dev"], r["totals"]
-        w(f"| {re_number} | {n} | {d.max_dev:.4f} | {d.worst} | {d.max_dev_all:.4f} | {t['final_time']:.2f} | "
+        w(f"| {re_number} | {n} | {r['scheme']} | {d.max_dev:.4f} | {d.worst} | {d.max_dev_all:.4f} | {t['final_time']:.2f} | "
           f"{t['steps']} | {r['cpu']:.1f} | {r['wall']:.1f} | {t['max_divergence']:.1e} | "
           f"{'steady' if t.get('steady') else 'not steady: ' + t.get('stop_reason', '')} |")
     w("")
@@ -136,8 +144,9 @@ def cavity(work: str, img_dir: str, w) -> dict:
         series = [(f"fluxion {n}x{n} (dev {runs[(re_number, n)]['dev'].max_dev:.4f})", runs[(re_number, n)]["prof"])
                   for n in sorted(k[1] for k in runs if k[0] == re_number)]
         fig = os.path.join(img_dir, f"cavity_re{re_number}.png")
+        schemes = sorted({runs[k]["scheme"] for k in runs if k[0] == re_number})
         cr.plot(series, re_number, fig,
-                title=f"Lid-driven cavity, Re {re_number}: fluxion (implicit viscosity, steady to 1e-5) vs Ghia et al. (1982)")
+                title=f"Lid-driven cavity, Re {re_number}: fluxion ({'; '.join(schemes)}) vs Ghia et al. (1982)")
         w(f"![cavity Re {re_number}]({os.path.relpath(fig, os.path.dirname(RESULTS))})")
         w("")
     return runs
@@ -227,7 +236,7 @@ def taylor_green(work: str, w) -> None:
     w("- Order: log2 of the ratio of successive errors.")
     w("")
     titles = {"cfl": "(a) CFL 0.5 (dt = h/4 from max|u| + max|v| = 2: space and time refined together)",
-              "dt": "(b) fixed dt = 0.002 (500 steps) and 0.001, pressure by SSOR-CG (see the note in the driver)"}
+              "dt": "(b) fixed dt = 0.002 (500 steps) and 0.001"}
     for kind in ("cfl", "dt"):
         rows = sets[kind]
         if not rows:
@@ -256,7 +265,7 @@ def taylor_green(work: str, w) -> None:
               "temporal error and leaves the spatial one (and O(dt^2)).")
             w("")
     if trows:
-        w("### (c) 128^2, fixed dt halved (the temporal error; pressure by SSOR-CG as in (b))")
+        w("### (c) 128^2, fixed dt halved (the temporal error)")
         w("")
         w("The difference between successive dt (max over cells and components of |u_dt - u_(dt/2)| at t = 1) "
           "cancels the spatial error, so its ratio gives the temporal order alone.")
@@ -387,6 +396,7 @@ def main(argv=None) -> int:
       "(machine shared with builds: CPU seconds are not clean)")
     w(f"- command: `{a.command}` (runs in `--work`, one at a time; each run's command line is in its cmd.txt; "
       f"binary {a.fluxion})")
+    w(f"- binary build time(s) of the runs: {binary_stamps(a.work)}")
     w("- max |div u|: summary.json results.totals.max_divergence, the largest after any projection of the run")
     w("")
     cavity(a.work, a.img_dir, w)
