@@ -797,7 +797,14 @@ double NavierStokes::stable_dt() const {
   return dt;
 }
 
-double NavierStokes::step_size(double max_dt) const { return std::min(stable_dt(), max_dt); }
+double NavierStokes::step_size(double max_dt) const {
+  const double dt = stable_dt();
+  if (max_dt <= dt) return max_dt;
+  // Within two steps of max_dt (an output time): two equal steps, not a full one and a sliver
+  // (a step 10x shorter showed as a 3% dip of the drag at every output of the DFG 2D-2 run).
+  if (max_dt < 2.0 * dt && spec_.dt <= 0.0) return 0.5 * max_dt;
+  return dt;
+}
 
 FlowStepReport NavierStokes::step(LinearSolver& pressure_solver, double max_dt) {
   const int dim = grid_->dim();

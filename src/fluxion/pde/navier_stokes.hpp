@@ -128,7 +128,8 @@ class NavierStokes {
   /// The step step() takes without an output time to meet: the fixed dt, or
   /// min(cfl * cfl_limit_dt(), diffusion_limit_dt(), max_dt).
   double stable_dt() const;
-  /// The step that step(solver, max_dt) will take: min(stable_dt(), max_dt).
+  /// The step that step(solver, max_dt) will take: min(stable_dt(), max_dt), except that an
+  /// adaptive step within two steps of max_dt takes half of it (two equal steps reach it).
   double step_size(double max_dt) const;
   /// Advances by min(stable_dt() or the fixed dt, max_dt). A pressure solve that does not converge
   /// is reported; non-finite fields throw NumericalError and leave the state as it was.
