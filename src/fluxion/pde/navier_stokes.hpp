@@ -83,7 +83,11 @@ struct FlowStepReport {
   std::array<SolveReport, 3> viscosity;  // implicit viscosity: the solve per component
   double divergence = 0.0;    // max |div u^{n+1}| over fluid cells, after the projection
   double change = 0.0;        // max |u^{n+1} - u^n| / dt: the distance from a steady state
-  std::array<double, 3> force{};  // force of the fluid on the obstacles (per unit depth in 2D)
+  /// Force of the fluid on the obstacles (per unit depth in 2D): a momentum balance over a box of
+  /// cells around them (time derivative, momentum flux, pressure and viscous stress through the
+  /// box faces), which converges at first order in h; when no such box fits inside the domain,
+  /// the sum of pressure and wall shear over the staircase of obstacle faces, which does not.
+  std::array<double, 3> force{};
 };
 
 /// u_t + (u . grad) u = -grad p / rho + nu Lap u + f, div u = 0, by the projection method on a MAC grid:
@@ -128,8 +132,8 @@ class NavierStokes {
   /// The step step() takes without an output time to meet: the fixed dt, or
   /// min(cfl * cfl_limit_dt(), diffusion_limit_dt(), max_dt).
   double stable_dt() const;
-  /// The step that step(solver, max_dt) will take: min(stable_dt(), max_dt), except that an
-  /// adaptive step within two steps of max_dt takes half of it (two equal steps reach it).
+  /// The step that step(solver, max_dt) will take: max_dt when that is below stable_dt(), else
+  /// (adaptive steps) max_dt divided into the fewest equal steps no longer than stable_dt().
   double step_size(double max_dt) const;
   /// Advances by min(stable_dt() or the fixed dt, max_dt). A pressure solve that does not converge
   /// is reported; non-finite fields throw NumericalError and leave the state as it was.
@@ -176,7 +180,9 @@ class NavierStokes {
   void viscous_and_body_forces(double t);  // work_ = nu Lap u + f + buoyancy
   void apply_smoke_source(double t);
   SolveReport project_with(LinearSolver& solver, double dt);
-  std::array<double, 3> obstacle_force() const;
+  std::array<double, 3> obstacle_force(double dt) const;
+  std::array<double, 3> staircase_force() const;
+  std::array<double, 3> control_volume_force(double dt) const;
   double max_abs_over_h() const;
   struct ViscousSystem;
   void build_viscous_systems(double dt);
@@ -196,6 +202,8 @@ class NavierStokes {
   std::vector<LinearSolver*> viscosity_solvers_;
   std::vector<std::unique_ptr<ViscousSystem>> viscous_;
   double viscous_dt_ = 0.0;  // the dt the viscous operators stand for now
+  IndexBox force_box_;        // cells around every obstacle, for the momentum balance
+  bool force_box_fits_ = false;  // the box lies inside the domain (else: the staircase sum)
   SolveReport initial_projection_;
   double time_;
   long step_ = 0;
