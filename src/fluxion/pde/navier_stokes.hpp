@@ -135,8 +135,8 @@ class NavierStokes {
   /// The step that step(solver, max_dt) will take: max_dt when that is below stable_dt(), else
   /// (adaptive steps) max_dt divided into the fewest equal steps no longer than stable_dt().
   double step_size(double max_dt) const;
-  /// Advances by min(stable_dt() or the fixed dt, max_dt). A pressure solve that does not converge
-  /// is reported; non-finite fields throw NumericalError and leave the state as it was.
+  /// Advances by step_size(max_dt). A pressure solve that does not converge is reported;
+  /// non-finite fields throw NumericalError and leave the state as it was.
   [[nodiscard]] FlowStepReport step(LinearSolver& pressure_solver, double max_dt);
 
   /// Velocity component `axis` on its faces (ghosts valid after each step).
@@ -146,7 +146,8 @@ class NavierStokes {
   void set_viscosity_solvers(std::vector<LinearSolver*> solvers);
   /// For tests and initial data: set a component, then call project().
   MacField& velocity(int axis) { return u_[axis]; }
-  /// Projects the current velocity (dt = 1 for the pressure it leaves); returns the solve.
+  /// Projects the current velocity onto divergence-free fields (as a step of dt = 1: the pressure
+  /// gains rho phi); returns the solve. The constructor projects the initial field this way.
   SolveReport project(LinearSolver& pressure_solver);
   /// max |div u| over the fluid cells.
   double max_divergence() const;
