@@ -49,6 +49,11 @@ class MacGrid {
     const bool on_face = static_cast<int>(where) == axis;
     return cells_->lower(axis) + (index + (on_face ? 0.0 : 0.5)) * cells_->spacing(axis);
   }
+  /// The point of sample (i, j, k) (z = 0 in 2D).
+  std::array<double, 3> position(MacLocation where, PetscInt i, PetscInt j, PetscInt k) const {
+    return {coordinate(where, 0, static_cast<double>(i)), coordinate(where, 1, static_cast<double>(j)),
+            dim() == 3 ? coordinate(where, 2, static_cast<double>(k)) : 0.0};
+  }
   /// The (fractional) sample index of coordinate x along `axis` (inverse of coordinate()).
   double index_of(MacLocation where, int axis, double x) const {
     const bool on_face = static_cast<int>(where) == axis;

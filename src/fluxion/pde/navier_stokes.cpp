@@ -50,6 +50,22 @@ AdvectionScheme parse_advection_scheme(const std::string& name) {
   throw Error("unknown advection scheme '" + name + "' (semi_lagrangian, maccormack, upwind2)");
 }
 
+double NavierStokes::cell_average(const std::vector<MacField>& u, int a, std::array<PetscInt, 3> p) {
+  const double lower = u[a](p[0], p[1], p[2]);
+  p[a] += 1;
+  return 0.5 * (lower + u[a](p[0], p[1], p[2]));
+}
+
+double NavierStokes::divergence(PetscInt i, PetscInt j, PetscInt k) const {
+  double div = 0.0;
+  for (int a = 0; a < grid_->dim(); ++a) {
+    std::array<PetscInt, 3> p{i, j, k};
+    p[a] += 1;
+    div += (u_[a](p[0], p[1], p[2]) - u_[a](i, j, k)) / grid_->spacing(a);
+  }
+  return div;
+}
+
 /// Boundary velocities sampled on each domain face, per component, over the ghosted extent of the
 /// face's two other axes: the normal component's boundary samples and the tangential wall values
 /// that the mirrored ghosts reproduce half-way between samples.
@@ -127,8 +143,7 @@ NavierStokes::NavierStokes(std::shared_ptr<const Grid> grid, NavierStokesSpec sp
     const Expression& e = spec_.initial[a];
     MacField& u = u_[a];
     for_each_cell(u.owned(), [&](PetscInt i, PetscInt j, PetscInt kk) {
-      const std::array<double, 3> x{mac_.coordinate(face_location(a), 0, i), mac_.coordinate(face_location(a), 1, j),
-                                    dim == 3 ? mac_.coordinate(face_location(a), 2, kk) : 0.0};
+      const std::array<double, 3> x = mac_.position(face_location(a), i, j, kk);
       u(i, j, kk) = e(x[0], x[1], x[2], time_);
     });
   }
@@ -262,8 +277,7 @@ void NavierStokes::refresh_boundary_values(double t) {
       const Expression& e = bc.velocity[a];
       double bad = 0.0;
       for_each_cell(plane, [&](PetscInt i, PetscInt j, PetscInt k) {
-        std::array<double, 3> x{mac_.coordinate(loc, 0, i), mac_.coordinate(loc, 1, j),
-                                dim == 3 ? mac_.coordinate(loc, 2, k) : 0.0};
+        std::array<double, 3> x = mac_.position(loc, i, j, k);
         x[b] = xb;
         const double v = e.is_constant() ? e.value() : e(x[0], x[1], x[2], t);
         values[BoundaryCache::plane_index(g, b, i, j, k)] = v;
@@ -410,13 +424,9 @@ class VelocitySampler {
 
 void NavierStokes::advect(const MacField& q, MacField& out, double dt, int axis_or_scalar,
                           double scalar_inflow) const {
-  const int dim = grid_->dim();
   const MacLocation loc = q.location();
   const VelocitySampler velocity(u_);
-  auto position = [&](PetscInt i, PetscInt j, PetscInt k) {
-    return std::array<double, 3>{mac_.coordinate(loc, 0, i), mac_.coordinate(loc, 1, j),
-                                 dim == 3 ? mac_.coordinate(loc, 2, k) : 0.0};
-  };
+  auto position = [&](PetscInt i, PetscInt j, PetscInt k) { return mac_.position(loc, i, j, k); };
   if (spec_.advection == AdvectionScheme::Upwind2) {
     // Heun: q1 = q - dt N(q), out = q - dt/2 (N(q) + N(q1)), with u^n transporting both stages.
     MacField r1(mac_, loc), r2(mac_, loc);
@@ -552,9 +562,8 @@ void NavierStokes::viscous_and_body_forces(double t) {
         }
         double force = spec_.nu * lap;
         if (!force_is_zero) {
-          const double x = mac_.coordinate(loc, 0, i), y = mac_.coordinate(loc, 1, j);
-          const double z = dim == 3 ? mac_.coordinate(loc, 2, k) : 0.0;
-          force += f(x, y, z, t);
+          const std::array<double, 3> x = mac_.position(loc, i, j, k);
+          force += f(x[0], x[1], x[2], t);
         }
         if (buoyant != 0.0) {
           std::array<PetscInt, 3> q{i, j, k};
@@ -736,13 +745,7 @@ SolveReport NavierStokes::project_with(LinearSolver& solver, double dt) {
         b(i, j, k) = 0.0;
         return;
       }
-      double div = 0.0;
-      for (int a = 0; a < dim; ++a) {
-        std::array<PetscInt, 3> p{i, j, k};
-        p[a] += 1;
-        div += (u_[a](p[0], p[1], p[2]) - u_[a](i, j, k)) / grid_->spacing(a);
-      }
-      b(i, j, k) = -div;
+      b(i, j, k) = -divergence(i, j, k);
     });
   }
   // phi is an increment (incremental pressure correction), small and unrelated to the last one: a
@@ -784,17 +787,10 @@ SolveReport NavierStokes::project_with(LinearSolver& solver, double dt) {
 }
 
 double NavierStokes::max_divergence() const {
-  const int dim = grid_->dim();
   double m = 0.0;
   for_each_cell(grid_->owned(), [&](PetscInt i, PetscInt j, PetscInt k) {
     if (solid_cells_(i, j, k) > 0.5) return;
-    double div = 0.0;
-    for (int a = 0; a < dim; ++a) {
-      std::array<PetscInt, 3> p{i, j, k};
-      p[a] += 1;
-      div += (u_[a](p[0], p[1], p[2]) - u_[a](i, j, k)) / grid_->spacing(a);
-    }
-    m = std::max(m, std::abs(div));
+    m = std::max(m, std::abs(divergence(i, j, k)));
   });
   return global_max(m, grid_->comm());
 }
@@ -934,11 +930,6 @@ std::array<double, 3> NavierStokes::control_volume_force(double dt) const {
   const GhostedFieldArray p(pressure_);
   const double inv_rho = 1.0 / spec_.density;
   std::array<double, 3> momentum_change{0.0, 0.0, 0.0}, flux{0.0, 0.0, 0.0}, body{0.0, 0.0, 0.0};
-  auto cell_u = [&](const std::vector<MacField>& u, int c, std::array<PetscInt, 3> q) {
-    const double lower = u[c](q[0], q[1], q[2]);
-    q[c] += 1;
-    return 0.5 * (lower + u[c](q[0], q[1], q[2]));
-  };
   // Volume term over the owned cells of B.
   IndexBox mine;
   for (int a = 0; a < 3; ++a) {
@@ -950,7 +941,7 @@ std::array<double, 3> NavierStokes::control_volume_force(double dt) const {
   if (!empty)
     for_each_cell(mine, [&](PetscInt i, PetscInt j, PetscInt k) {
       const std::array<PetscInt, 3> q{i, j, k};
-      for (int a = 0; a < dim; ++a) momentum_change[a] += cell_u(u_, a, q) - cell_u(previous_, a, q);
+      for (int a = 0; a < dim; ++a) momentum_change[a] += cell_average(u_, a, q) - cell_average(previous_, a, q);
       if (solid_cells_(i, j, k) > 0.5) return;
       const double x = grid_->center(0, i), y = grid_->center(1, j), z = dim == 3 ? grid_->center(2, k) : 0.0;
       for (int a = 0; a < dim; ++a) {
@@ -995,8 +986,8 @@ std::array<double, 3> NavierStokes::control_volume_force(double dt) const {
           if (a == b) {
             f = un * un + inv_rho * pf - 2.0 * spec_.nu * dun_dn;
           } else {
-            const double ua = 0.5 * (cell_u(u_, a, above) + cell_u(u_, a, below));
-            const double dua_dn = (cell_u(u_, a, above) - cell_u(u_, a, below)) / hb;
+            const double ua = 0.5 * (cell_average(u_, a, above) + cell_average(u_, a, below));
+            const double dua_dn = (cell_average(u_, a, above) - cell_average(u_, a, below)) / hb;
             std::array<PetscInt, 3> fwd = above, back = above;
             fwd[a] += 1;
             back[a] -= 1;
@@ -1029,11 +1020,7 @@ std::array<double, 3> NavierStokes::staircase_force() const {
   for_each_cell(grid_->owned(), [&](PetscInt i, PetscInt j, PetscInt k) {
     if (solid_cells_(i, j, k) > 0.5) return;
     std::array<double, 3> cell_u{0.0, 0.0, 0.0};
-    for (int a = 0; a < dim; ++a) {
-      std::array<PetscInt, 3> q{i, j, k};
-      q[a] += 1;
-      cell_u[a] = 0.5 * (u_[a](i, j, k) + u_[a](q[0], q[1], q[2]));
-    }
+    for (int a = 0; a < dim; ++a) cell_u[a] = cell_average(u_, a, {i, j, k});
     for (int a = 0; a < dim; ++a) {
       double area = 1.0;
       for (int b = 0; b < dim; ++b)
@@ -1063,27 +1050,20 @@ void NavierStokes::cell_velocity(Field& out) const {
   FieldWriteArray v(out);
   for_each_cell(grid_->owned(), [&](PetscInt i, PetscInt j, PetscInt k) {
     for (int a = 0; a < dim; ++a) {
-      std::array<PetscInt, 3> q{i, j, k};
-      q[a] += 1;
-      v(i, j, k, a) = solid_cells_(i, j, k) > 0.5 ? 0.0 : 0.5 * (u_[a](i, j, k) + u_[a](q[0], q[1], q[2]));
+      v(i, j, k, a) = solid_cells_(i, j, k) > 0.5 ? 0.0 : cell_average(u_, a, {i, j, k});
     }
   });
 }
 
 void NavierStokes::vorticity(Field& out) const {
   const int dim = grid_->dim();
-  // Cell-centred component c at cell p (p may lie in the first ghost layer).
-  auto cell = [&](int c, std::array<PetscInt, 3> p) {
-    const double lower = u_[c](p[0], p[1], p[2]);
-    p[c] += 1;
-    return 0.5 * (lower + u_[c](p[0], p[1], p[2]));
-  };
-  // d u_c / d x_b at cell p by central differences.
+  // d u_c / d x_b at cell p by central differences of cell averages (p's neighbours may lie in
+  // the first ghost layer).
   auto derivative = [&](int c, int b, const std::array<PetscInt, 3>& p) {
     std::array<PetscInt, 3> lo = p, hi = p;
     lo[b] -= 1;
     hi[b] += 1;
-    return (cell(c, hi) - cell(c, lo)) / (2.0 * grid_->spacing(b));
+    return (cell_average(u_, c, hi) - cell_average(u_, c, lo)) / (2.0 * grid_->spacing(b));
   };
   FieldWriteArray w(out);
   for_each_cell(grid_->owned(), [&](PetscInt i, PetscInt j, PetscInt k) {
@@ -1114,9 +1094,7 @@ double NavierStokes::kinetic_energy() const {
   for_each_cell(grid_->owned(), [&](PetscInt i, PetscInt j, PetscInt k) {
     if (solid_cells_(i, j, k) > 0.5) return;
     for (int a = 0; a < dim; ++a) {
-      std::array<PetscInt, 3> q{i, j, k};
-      q[a] += 1;
-      const double c = 0.5 * (u_[a](i, j, k) + u_[a](q[0], q[1], q[2]));
+      const double c = cell_average(u_, a, {i, j, k});
       e += 0.5 * c * c;
     }
   });

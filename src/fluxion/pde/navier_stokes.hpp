@@ -185,6 +185,10 @@ class NavierStokes {
   std::array<double, 3> staircase_force() const;
   std::array<double, 3> control_volume_force(double dt) const;
   double max_abs_over_h() const;
+  /// Component a of u at the centre of cell p: the mean of the cell's two a-faces.
+  static double cell_average(const std::vector<MacField>& u, int a, std::array<PetscInt, 3> p);
+  /// div u^{n+1} in cell (i, j, k), from its faces.
+  double divergence(PetscInt i, PetscInt j, PetscInt k) const;
   struct ViscousSystem;
   void build_viscous_systems(double dt);
   void solve_viscous(double dt, FlowStepReport& report);
