@@ -32,3 +32,10 @@ find_package(VTK 9.2 REQUIRED
 find_path(FFTW_MPI_INCLUDE_DIR fftw3-mpi.h REQUIRED)
 find_library(FFTW3_LIBRARY fftw3 REQUIRED)
 find_library(FFTW3_MPI_LIBRARY fftw3_mpi REQUIRED)
+
+# The learn layer: libtorch (Debian: libtorch-dev, CPU) and SLEPc (Lanczos Ritz vectors for DCDM's
+# training data). Both are linked privately by fluxion_learn, whose installed headers include neither.
+if(FLUXION_WITH_TORCH)
+  find_package(Torch REQUIRED)
+  pkg_check_modules(SLEPC REQUIRED IMPORTED_TARGET GLOBAL slepc)
+endif()

@@ -29,6 +29,9 @@
 #include "fluxion/core/version.hpp"
 #include "fluxion/io/field_writer.hpp"
 #include "fluxion/io/library_versions.hpp"
+#ifdef FLUXION_HAVE_LEARN
+#include "fluxion/learn/model_registry.hpp"
+#endif
 
 namespace fs = std::filesystem;
 using namespace fluxion;
@@ -104,11 +107,11 @@ void warn(const std::string& line) {
 
 // Checks the paths of the run's files before anything is created, blaming the setting to change:
 // Open MPI's MPI-IO aborts the process on a run file path over ~244 characters.
-void check_output_paths(const Config& config, const RunOptions& opt, const fs::path& dir) {
+void check_output_paths(const Config& config, const RunOptions& opt, const fs::path& dir, bool with_format) {
   OutputOptions planned;
   planned.dir = fs::absolute(dir) / apps::OutputFolder::kStaging;  // the longest place a file is written
   planned.name = config.string("output.name");
-  planned.vti = config.string("output.format") != "hdf5";
+  planned.vti = with_format && config.string("output.format") != "hdf5";
   const std::string problem = FieldWriter::path_problem(planned, PETSC_COMM_WORLD);
   if (problem.empty()) return;
   OutputOptions name_only = planned;
@@ -119,7 +122,84 @@ void check_output_paths(const Config& config, const RunOptions& opt, const fs::p
   config.fail("output.dir", problem + fix);
 }
 
-int run(const RunOptions& opt, fs::path& failed_dir) {
+#ifdef FLUXION_HAVE_LEARN
+// loss.csv -> loss.png beside it, by scripts/plot_loss.py with Debian's python3 and matplotlib.
+// Returns "" on success, else a warning line (the run itself has succeeded).
+std::string plot_loss_curve(const fs::path& csv, const std::string& title) {
+  if (rank() != 0) return "";
+  const fs::path script = apps::data_dir() / "scripts" / "plot_loss.py";
+  const char* python = "/usr/bin/python3";
+  if (!fs::exists(python) || !fs::exists(script))
+    return "loss.png not drawn: needs /usr/bin/python3 and " + script.string() + " (loss.csv has the numbers)";
+  const fs::path png = csv.parent_path() / "loss.png";
+  std::string quoted_title;
+  for (char ch : title) quoted_title += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
+  const std::string command = std::string(python) + " '" + script.string() + "' '" + csv.string() + "' '" +
+                              png.string() + "' '" + quoted_title + "' >/dev/null 2>&1";
+  if (std::system(command.c_str()) != 0 || !fs::exists(png))
+    return "loss.png not drawn (python3-matplotlib missing?): loss.csv has the numbers";
+  return "";
+}
+#endif
+
+// The common keys of a train or eval config: model, title, output.dir/name, petsc.
+Schema model_schema(const std::string& model, const std::string& verb, const std::vector<std::string>& models) {
+  Schema s;
+  s.string("model", required, "Which model this config trains or evaluates", models)
+      .string("title", "", "A free-text title, echoed in the summary")
+      .section("output", "Where results are written")
+      .string("output.dir", "fluxion-out/" + verb + "-" + model, "Output folder (created; relative to the working directory)")
+      .string("output.name", "model", "Base name of the model file (<name>.pt)")
+      .string_map("petsc", "PETSc options, e.g. {ksp_monitor: \"\"}; the command line wins");
+  return s;
+}
+
+// The app that `fluxion train|eval CFG` runs: the model the config's `model:` key names.
+apps::AppInfo model_app(const std::string& verb, const std::string& text, const std::string& source,
+                        const std::vector<std::string>& overrides) {
+#ifdef FLUXION_HAVE_LEARN
+  const auto& registry = learn::ModelRegistry::instance();
+  const std::string name = Config::peek_string(text, source, "model", "", overrides);
+  const learn::ModelInfo* info = registry.find(name);
+  if (!info) {
+    std::string known;
+    for (const auto& n : registry.names()) known += (known.empty() ? "" : ", ") + n;
+    throw ConfigError(source + ": model: " + (name.empty() ? "missing" : "unknown model '" + name + "'") +
+                      "; expected one of: " + known);
+  }
+  const bool train = verb == "train";
+  apps::AppInfo app;
+  app.name = verb + " " + info->name;
+  app.description = info->description;
+  const auto names = registry.names();
+  app.schema = [info, verb, train, names] {
+    Schema s = model_schema(info->name, verb, names);
+    s.merge(train ? info->train_schema() : info->eval_schema());
+    return s;
+  };
+  app.run = [info, train](const Config& c, const apps::RunContext& ctx) {
+    const learn::ModelRunResult r =
+        (train ? info->train : info->eval)(c, learn::ModelRunContext{ctx.comm, ctx.config_dir, ctx.output_dir});
+    apps::RunResult out;
+    out.table = r.table;
+    out.results = r.results;
+    out.outputs = r.outputs;
+    if (train) {
+      const std::string png = plot_loss_curve(ctx.output_dir / "loss.csv", c.string("title"));
+      if (png.empty()) out.outputs.push_back(ctx.output_dir / "loss.png");
+      else warn(png);
+    }
+    return out;
+  };
+  return app;
+#else
+  (void)text;
+  (void)overrides;
+  throw ConfigError(source + ": `fluxion " + verb + "` needs the learn layer; this fluxion was built with FLUXION_WITH_TORCH=OFF");
+#endif
+}
+
+int run(const RunOptions& opt, fs::path& failed_dir, const std::string& verb = "run") {
   const auto start = std::chrono::steady_clock::now();
   std::string text, source;
   fs::path config_dir;
@@ -132,28 +212,39 @@ int run(const RunOptions& opt, fs::path& failed_dir) {
     source = opt.config_file;
     config_dir = fs::absolute(opt.config_file).parent_path();
   }
-  const std::string app_name = Config::peek_string(text, source, "app", "poisson", opt.overrides);
-  const apps::AppInfo* app = apps::AppRegistry::instance().find(app_name);
-  if (!app) {
-    std::string known;
-    for (const auto& n : apps::AppRegistry::instance().names()) known += (known.empty() ? "" : ", ") + n;
-    throw ConfigError(source + ": app: unknown app '" + app_name + "'; expected one of: " + known);
+  apps::AppInfo model;  // train / eval: the model's command, as an app
+  const apps::AppInfo* app = nullptr;
+  Schema schema;
+  if (verb == "run") {
+    const std::string app_name = Config::peek_string(text, source, "app", "poisson", opt.overrides);
+    app = apps::AppRegistry::instance().find(app_name);
+    if (!app) {
+      std::string known;
+      for (const auto& n : apps::AppRegistry::instance().names()) known += (known.empty() ? "" : ", ") + n;
+      throw ConfigError(source + ": app: unknown app '" + app_name + "'; expected one of: " + known);
+    }
+    schema = apps::common_schema(app->name);
+    schema.merge(app->schema());
+  } else {
+    if (opt.config_file.empty()) throw ConfigError("fluxion " + verb + " needs a config file");
+    model = model_app(verb, text, source, opt.overrides);
+    app = &model;
+    schema = app->schema();
   }
-  Schema schema = apps::common_schema(app->name);
-  schema.merge(app->schema());
   const Config config = Config::from_string(text, source, schema, opt.overrides);
   if (!opt.config_file.empty() && has_no_keys(text))
     warn(source + " is empty (no keys): running app '" + app->name + "' with every setting at its default");
   insert_petsc_options(config.string_map("petsc"));
   const fs::path out_dir =
       fs::absolute(opt.output_dir.empty() ? fs::path(config.string("output.dir")) : fs::path(opt.output_dir));
-  check_output_paths(config, opt, out_dir);
+  check_output_paths(config, opt, out_dir, verb == "run");
 
   int ranks = 1;
   MPI_Comm_size(PETSC_COMM_WORLD, &ranks);
   nlohmann::json summary;
   summary["fluxion_version"] = kVersion;
   summary["app"] = app->name;
+  summary["command"] = verb;
   summary["config_source"] = source;
   summary["config"] = nlohmann::json::parse(config.to_json());
   summary["ranks"] = ranks;
@@ -214,20 +305,40 @@ int info() {
               "    petsc_sor_richardson  PETSc KSPRICHARDSON + PCSOR (forward)\n"
               "    petsc_ssor_cg         PETSc KSPCG + PCSOR (symmetric)\n"
               "  omega tuners (solver.omega.tune): tsallis_inf, tsallis_inf_cb, chebcb\n");
+#ifdef FLUXION_HAVE_LEARN
+  std::printf("  learned solvers: dcdm (solver.type dcdm; PETSc -ksp_type dcdm, -pc_type dcdm)\n");
+  std::printf("  models (fluxion train / eval, the config's model: key):\n");
+  for (const auto& m : learn::ModelRegistry::instance().models())
+    std::printf("    %-10s %s\n", m.name.c_str(), m.description.c_str());
+#else
+  std::printf("  models: none (built with FLUXION_WITH_TORCH=OFF: no train / eval)\n");
+#endif
   std::printf("  data folder: %s\n", apps::data_dir().c_str());
   return 0;
 }
 
 int config_doc(const std::string& app_name) {
   const apps::AppInfo* app = apps::AppRegistry::instance().find(app_name);
-  if (!app) throw ConfigError("config-doc: unknown app '" + app_name + "'");
+#ifdef FLUXION_HAVE_LEARN
+  if (const learn::ModelInfo* model = app ? nullptr : learn::ModelRegistry::instance().find(app_name)) {
+    const auto names = learn::ModelRegistry::instance().names();
+    Schema train = model_schema(model->name, "train", names), eval = model_schema(model->name, "eval", names);
+    train.merge(model->train_schema());
+    eval.merge(model->eval_schema());
+    if (rank() == 0)
+      std::cout << train.markdown("Config reference: `fluxion train` with model `" + model->name + "`") << "\n"
+                << eval.markdown("Config reference: `fluxion eval` with model `" + model->name + "`");
+    return 0;
+  }
+#endif
+  if (!app) throw ConfigError("config-doc: unknown app or model '" + app_name + "'");
   Schema schema = apps::common_schema(app->name);
   schema.merge(app->schema());
   if (rank() == 0) std::cout << schema.markdown("Config reference: app `" + app->name + "`");
   return 0;
 }
 
-const char* const kSubcommands[] = {"run", "info", "config-doc"};
+const char* const kSubcommands[] = {"run", "train", "eval", "info", "config-doc"};
 
 bool is_number(const std::string& word) {
   char* end = nullptr;
@@ -296,6 +407,9 @@ int main(int argc, char** argv) {
   }
   try {
     apps::register_builtin_apps();
+#ifdef FLUXION_HAVE_LEARN
+    learn::initialize();
+#endif
 
     CLI::App cli{"fluxion: PDE simulation and linear solvers, classical and learned.\n"
                  "PETSc options (-ksp_monitor, -pc_type gamg, ...) may stand anywhere; see `fluxion run --help`.",
@@ -320,6 +434,14 @@ int main(int argc, char** argv) {
     run_cmd->add_option("--set", run_options.overrides, "Override a key: --set solver.rtol=1e-10 (repeatable)");
     run_cmd->add_option("-o,--output", run_options.output_dir,
                         "Output folder (overrides output.dir); locked while the run lasts");
+    RunOptions train_options, eval_options;
+    auto* train_cmd = cli.add_subcommand("train", "Train a model from a YAML config (its model: key names it; see fluxion info)");
+    auto* eval_cmd = cli.add_subcommand("eval", "Evaluate a trained model from a YAML config");
+    for (auto [cmd, o] : {std::pair{train_cmd, &train_options}, std::pair{eval_cmd, &eval_options}}) {
+      cmd->add_option("config", o->config_file, "Config file (YAML)")->required();
+      cmd->add_option("--set", o->overrides, "Override a key: --set training.epochs=5 (repeatable)");
+      cmd->add_option("-o,--output", o->output_dir, "Output folder (overrides output.dir)");
+    }
     auto* info_cmd = cli.add_subcommand("info", "Version, build options, apps, solvers, library versions");
     std::string doc_app = "poisson";
     auto* doc_cmd = cli.add_subcommand("config-doc", "Print the Markdown reference of an app's config keys");
@@ -333,6 +455,8 @@ int main(int argc, char** argv) {
       return code == 0 ? 0 : 2;
     }
     if (run_cmd->parsed()) code = run(run_options, failed_dir);
+    else if (train_cmd->parsed()) code = run(train_options, failed_dir, "train");
+    else if (eval_cmd->parsed()) code = run(eval_options, failed_dir, "eval");
     else if (info_cmd->parsed()) code = info();
     else if (doc_cmd->parsed()) code = config_doc(doc_app);
   } catch (const ConfigError& e) {

@@ -27,6 +27,9 @@ struct PetscSolverSettings {
   int mg_levels = 0;        // 0: as many as the grid halves into (coarsest >= 2 cells per rank and axis)
   bool matrix_free = false; // operator applied matrix-free (MATSHELL); the PC then needs no matrix (none, jacobi)
   std::string prefix;       // options prefix, e.g. "pressure_"
+  /// Called with the KSP after its type and PC are set and before the options database is applied
+  /// (KSPDCDMSetModel for ksp_type "dcdm"); may be empty.
+  std::function<void(KSP)> configure;
 };
 
 class PetscSolver final : public LinearSolver {

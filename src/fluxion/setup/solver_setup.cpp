@@ -11,6 +11,8 @@
 #include "fluxion/core/error.hpp"
 #include "fluxion/core/expression.hpp"
 #include "fluxion/core/log.hpp"
+#include "fluxion/core/version.hpp"
+#include "fluxion/setup/domain_setup.hpp"
 #include "fluxion/io/xdmf.hpp"
 #include "fluxion/linalg/petsc_solver.hpp"
 #include "fluxion/linalg/sor_solver.hpp"
@@ -22,7 +24,7 @@ namespace fluxion {
 
 namespace {
 
-const std::vector<std::string> kAllTypes = {"petsc", "sor", "ssor_cg", "petsc_sor_richardson", "petsc_ssor_cg"};
+const std::vector<std::string> kAllTypes = {"petsc", "sor", "ssor_cg", "petsc_sor_richardson", "petsc_ssor_cg", "dcdm"};
 const std::vector<std::string> kSorFamily = {"sor", "ssor_cg", "petsc_sor_richardson", "petsc_ssor_cg"};
 const std::vector<std::string> kAllTunes = {"none", "tsallis_inf", "tsallis_inf_cb", "chebcb"};
 const std::vector<std::string> kLearners = {"tsallis_inf", "tsallis_inf_cb", "chebcb"};
@@ -54,7 +56,8 @@ void declare_solver(Schema& s, const std::string& p, const std::vector<std::stri
       .string(p + ".type", defaults.type,
               "petsc: any KSP + PC (ksp, pc, atol, matrix_free below); sor: matrix-free SOR (Richardson); ssor_cg: "
               "matrix-free SSOR-preconditioned CG; petsc_sor_richardson, petsc_ssor_cg: the same two through PETSc "
-              "(KSPRICHARDSON / KSPCG + PCSOR)",
+              "(KSPRICHARDSON / KSPCG + PCSOR); dcdm: the deep conjugate direction method with a trained network (model, "
+              "method below; needs the learn layer)",
               kAllTypes)
       .string(p + ".ksp", "cg", "type petsc: PETSc KSP type (cg, gmres, bcgs, richardson, preonly, ...)")
       .string(p + ".pc", "fluxion_mg",
@@ -66,6 +69,16 @@ void declare_solver(Schema& s, const std::string& p, const std::vector<std::stri
                "Iteration cap; reaching it is non-convergence (and what a tuner is charged for that solve)",
                Range::at_least(1))
       .boolean(p + ".matrix_free", false, "type petsc: apply the operator matrix-free (then pc must be fluxion_mg, none or jacobi; with fluxion_mg it always is)")
+      .string(p + ".model", "",
+              "type dcdm: the model file (from `fluxion train`, or a TorchScript module), relative to the working "
+              "directory or fluxion's data folder, e.g. data/models/dcdm_2d/model.pt")
+      .string(p + ".method", "dcdm",
+              "type dcdm: dcdm (the paper's iteration: network directions, A-orthogonalised against the last two); "
+              "fcg or fgmres (the network as a nonlinear preconditioner of a flexible Krylov method)",
+              {"dcdm", "fcg", "fgmres"})
+      .boolean(p + ".fallback_cg", false,
+               "type dcdm: when the network's output is not finite, continue with CG's direction (method dcdm) "
+               "instead of failing the solve")
       .boolean(p + ".allow_nonconvergence", false, "Go on (with a warning) when a solve does not converge")
       .string(p + ".ordering", "auto",
               "type sor: sweep order. auto: lexicographic on one rank, red_black on several; red_black gives the "
@@ -108,6 +121,9 @@ const std::vector<SolverKeyUse>& solver_key_table() {
       {"matrix_free", "type", {"petsc"}},
       {"allow_nonconvergence", "type", kAllTypes},
       {"ordering", "type", {"sor"}},
+      {"model", "type", {"dcdm"}},
+      {"method", "type", {"dcdm"}},
+      {"fallback_cg", "type", {"dcdm"}},
       {"omega.tune", "type", kSorFamily},
       {"omega.value", "omega.tune", {"none"}},
       {"omega.context", "omega.tune", kContextual},
@@ -254,6 +270,47 @@ SolverSetup make_solver(const Config& c, MPI_Comm comm, const std::string& p, st
     if (s.matrix_free && s.pc_type != "none" && s.pc_type != "jacobi" && s.pc_type != "fluxion_mg")
       c.fail(p + ".pc",
              "'" + abbreviate(s.pc_type) + "' needs an assembled matrix; with matrix_free use fluxion_mg, none or jacobi");
+    auto solver = std::make_unique<PetscSolver>(s);
+    if (monitor) solver->set_monitor(std::move(monitor));
+    setup.solver = std::move(solver);
+    warn();
+    return setup;
+  }
+
+  if (type == "dcdm") {
+    PetscErrorCode (*create)(KSP) = nullptr;
+    FLUXION_PETSC_CHECK(PetscFunctionListFind(KSPList, "dcdm", &create));
+    if (!create)
+      c.fail(p + ".type", kWithTorch ? "dcdm is not registered with PETSc: call fluxion::learn::initialize() first"
+                                     : "dcdm needs the learn layer, and this fluxion was built with FLUXION_WITH_TORCH=OFF");
+    if (c.string(p + ".model").empty()) c.fail(p + ".model", "type dcdm needs a model file (from `fluxion train`)");
+    const std::string model = resolve_data_file(c, p + ".model", {}).string();
+    const std::string method = c.string(p + ".method");
+    const bool fallback = c.boolean(p + ".fallback_cg");
+    if (fallback && method != "dcdm")
+      c.fail(p + ".fallback_cg", "applies to method dcdm only (a preconditioner's failure stops " + method + ")");
+    PetscSolverSettings s;
+    s.ksp_type = method;
+    s.pc_type = method == "dcdm" ? "none" : "dcdm";
+    s.rtol = c.real(p + ".rtol");
+    s.max_iterations = static_cast<int>(c.integer(p + ".max_iterations"));
+    // Through the types' composed setters (the setup layer does not link the learn layer).
+    s.configure = [model, method, fallback](KSP ksp) {
+      PetscErrorCode (*set_model)(PetscObject, const char*) = nullptr;
+      PetscErrorCode (*set_fallback)(KSP, PetscBool) = nullptr;
+      PetscObject target = reinterpret_cast<PetscObject>(ksp);
+      if (method != "dcdm") {
+        PC pc;
+        FLUXION_PETSC_CHECK(KSPGetPC(ksp, &pc));
+        target = reinterpret_cast<PetscObject>(pc);
+      }
+      FLUXION_PETSC_CHECK(
+          PetscObjectQueryFunction(target, method == "dcdm" ? "KSPDCDMSetModel_C" : "PCDCDMSetModel_C", &set_model));
+      if (!set_model) throw Error("solver type dcdm: the KSP/PC has no dcdm model setter");
+      FLUXION_PETSC_CHECK(set_model(target, model.c_str()));
+      FLUXION_PETSC_CHECK(PetscObjectQueryFunction(target, "KSPDCDMSetFallbackCG_C", &set_fallback));
+      if (set_fallback) FLUXION_PETSC_CHECK(set_fallback(ksp, fallback ? PETSC_TRUE : PETSC_FALSE));
+    };
     auto solver = std::make_unique<PetscSolver>(s);
     if (monitor) solver->set_monitor(std::move(monitor));
     setup.solver = std::move(solver);

@@ -1,0 +1,40 @@
+// The model registry and the learn layer's one initialisation call.
+#include "fluxion/learn/model_registry.hpp"
+
+#include <algorithm>
+
+#include "fluxion/learn/dcdm.hpp"
+
+namespace fluxion::learn {
+
+void register_dcdm_model();  // dcdm_model.cpp
+
+ModelRegistry& ModelRegistry::instance() {
+  static ModelRegistry registry;
+  return registry;
+}
+
+void ModelRegistry::add(ModelInfo info) {
+  auto same = std::find_if(models_.begin(), models_.end(), [&](const ModelInfo& m) { return m.name == info.name; });
+  if (same != models_.end()) *same = std::move(info);
+  else models_.push_back(std::move(info));
+}
+
+const ModelInfo* ModelRegistry::find(const std::string& name) const {
+  for (const auto& m : models_)
+    if (m.name == name) return &m;
+  return nullptr;
+}
+
+std::vector<std::string> ModelRegistry::names() const {
+  std::vector<std::string> n;
+  for (const auto& m : models_) n.push_back(m.name);
+  return n;
+}
+
+void initialize() {
+  register_dcdm_petsc_types();
+  register_dcdm_model();
+}
+
+}  // namespace fluxion::learn
