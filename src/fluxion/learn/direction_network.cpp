@@ -1,6 +1,7 @@
 // DirectionNetwork: loads a DCDM model or TorchScript module on rank 0 and applies it to grid vectors.
 #include "fluxion/learn/direction_network.hpp"
 
+#include <petsclog.h>
 #include <torch/script.h>
 
 #include <chrono>
@@ -47,6 +48,19 @@ void agree(MPI_Comm comm, int rank, const std::string& error) {
   if (rank == 0) message = error;
   MPI_Bcast(message.data(), length, MPI_CHAR, 0, comm);
   throw IoError(message);
+}
+
+// The PETSc log event of one network application (gathers and scatters included): -log_view shows
+// the network's share of a solve beside MatMult's.
+PetscLogEvent network_event() {
+  static PetscLogEvent event = [] {
+    PetscLogEvent e = 0;
+    PetscClassId id = 0;
+    PetscClassIdRegister("DCDM network", &id);
+    PetscLogEventRegister("DCDMNetwork", id, &e);
+    return e;
+  }();
+  return event;
 }
 
 }  // namespace
@@ -105,6 +119,11 @@ const NetworkStatistics& DirectionNetwork::statistics() const { return impl_->st
 bool DirectionNetwork::apply(DM dm, const unsigned char* solid, Vec in, Vec out) {
   Impl& m = *impl_;
   const auto start = std::chrono::steady_clock::now();
+  FLUXION_PETSC_CHECK(PetscLogEventBegin(network_event(), 0, 0, 0, 0));
+  // Ends the log event on every way out, exceptions included.
+  struct EventEnd {
+    ~EventEnd() { PetscLogEventEnd(network_event(), 0, 0, 0, 0); }
+  } event_end;
   const std::vector<int64_t> shape = network_shape(dm);
   const int dim = static_cast<int>(shape.size()) - 2;
   if (m.dim != 0 && dim != m.dim)
