@@ -143,7 +143,7 @@ std::string plot_loss_curve(const fs::path& csv, const std::string& title) {
 #endif
 
 // The common keys of a train or eval config: model, title, output.dir/name, petsc.
-Schema model_schema(const std::string& model, const std::string& verb, const std::vector<std::string>& models) {
+[[maybe_unused]] Schema model_schema(const std::string& model, const std::string& verb, const std::vector<std::string>& models) {
   Schema s;
   s.string("model", required, "Which model this config trains or evaluates", models)
       .string("title", "", "A free-text title, echoed in the summary")
