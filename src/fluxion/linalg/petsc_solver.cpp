@@ -166,7 +166,8 @@ void PetscSolver::set_operator(const StencilOperator& op) {
   }
   FLUXION_PETSC_CHECK(KSPSetTolerances(ksp_, settings_.rtol, settings_.atol, PETSC_DEFAULT, settings_.max_iterations));
   // rtol then means ||b - A x|| / ||b - A x0|| for CG, the quantity the report gives.
-  if (settings_.ksp_type == "cg" || settings_.ksp_type == "dcdm")
+  // The same for DCDM and FCG (with a network as PC), so that rtol means one thing for all three.
+  if (settings_.ksp_type == "cg" || settings_.ksp_type == "dcdm" || settings_.ksp_type == "fcg")
     FLUXION_PETSC_CHECK(KSPSetNormType(ksp_, KSP_NORM_UNPRECONDITIONED));
   FLUXION_PETSC_CHECK(KSPSetInitialGuessNonzero(ksp_, PETSC_TRUE));
   if (monitor_) FLUXION_PETSC_CHECK(KSPMonitorSet(ksp_, call_monitor, &monitor_, nullptr));
