@@ -284,7 +284,8 @@ int run(const RunOptions& opt, fs::path& failed_dir, const std::string& verb = "
   std::string files;
   for (const auto& p : outputs) files += p.filename().string() + " ";
   result.table.push_back({"output", out_dir.string() + "/ (" + files + "summary.json)"});
-  if (!outputs.empty()) result.table.push_back({"open in ParaView", outputs[1 < outputs.size() ? 1 : 0].string()});
+  if (verb == "run" && !outputs.empty())
+    result.table.push_back({"open in ParaView", outputs[1 < outputs.size() ? 1 : 0].string()});
   print_table(app->name + (config.string("title").empty() ? "" : ": " + config.string("title")), result.table);
   return 0;
 }
