@@ -3,11 +3,15 @@
 # domains of the shipped models, at the training size and larger (`fluxion eval`): iterations to
 # relative residuals 1e-4 and 1e-6 and seconds. White noise holds every eigenmode equally: the
 # hardest right-hand side for a network trained on low-frequency-weighted Ritz vectors.
-# Usage: bench/dcdm_eval.sh [RESULT.md]   env: FLUXION=build/release/apps/fluxion/fluxion CASES="2d64 2d128 3d32"
+# Usage: bench/dcdm_eval.sh [RESULT.md]
+#   env: FLUXION=build/release/apps/fluxion/fluxion CASES="2d64 2d128 2d256 3d32"
+#        MODEL_2D, MODEL_3D: other model files (default: the shipped data/models/dcdm_{2d,3d})
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FLUXION=${FLUXION:-build/release/apps/fluxion/fluxion}
 CASES=${CASES:-"2d64 2d128 2d256 3d32"}
+MODEL_2D=$(realpath "${MODEL_2D:-data/models/dcdm_2d/model.pt}")
+MODEL_3D=$(realpath "${MODEL_3D:-data/models/dcdm_3d/model.pt}")
 RESULT=${1:-bench/results/dcdm_eval_$(date +%F).md}
 WORK=$(mktemp -d /tmp/dcdm_eval.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
@@ -18,7 +22,7 @@ boundary:
   y_upper: {type: dirichlet, value: "0"}
 obstacles:
   - {type: circle, center: [0.5, 0.55], radius: 0.12}
-model_file: $PWD/data/models/dcdm_2d/model.pt
+model_file: $MODEL_2D
 max_iterations: 600
 YAML
 cat > "$WORK/3d.yaml" <<YAML
@@ -28,7 +32,7 @@ boundary:
   z_upper: {type: dirichlet, value: "0"}
 obstacles:
   - {type: sphere, center: [0.5, 0.5, 0.55], radius: 0.15}
-model_file: $PWD/data/models/dcdm_3d/model.pt
+model_file: $MODEL_3D
 max_iterations: 400
 YAML
 declare -A CFG=([2d64]=2d [2d128]=2d [2d256]=2d [3d32]=3d [3d64]=3d)
@@ -37,6 +41,7 @@ declare -A CELLS=([2d64]="[64,64]" [2d128]="[128,128]" [2d256]="[256,256]" [3d32
   echo "# DCDM vs CG on white-noise right-hand sides ($(date +%F))"
   echo
   echo "Machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) CPUs; one rank."
+  echo "Models: $MODEL_2D, $MODEL_3D"
   echo "Command: bench/dcdm_eval.sh (CASES=\"$CASES\"). Iterations to 1e-4 / 1e-6 (-1: not within the cap), seconds to 1e-6 (network share)."
   echo
   echo "| case | DCDM | CG | ICC-CG | DCDM s (network s) | ICC-CG s |"
