@@ -159,6 +159,16 @@ class BadInput(unittest.TestCase):
         self.fails(base + ["-o", "bad5", "--set", f"solver.model={shipped_model()}", "--set", "solver.method=fcg",
                            "--set", "solver.fallback_cg=true"], "solver.fallback_cg")
 
+    def test_training_data_and_grids_that_cannot_work(self):
+        cfg = write("bad_train.yaml", TINY_TRAIN)
+        # More Lanczos steps than the 256 cells.
+        self.fails(["train", str(cfg), "-o", "bad7", "--set", "data.ritz_vectors=300"], "data.ritz_vectors", "256")
+        # 18 cells cannot be pooled twice evenly.
+        self.fails(["train", str(cfg), "-o", "bad8", "--set", "grid.cells=[18,16]", "--set", "network.levels=2"],
+                   "grid.cells", "divisible")
+        # An absurd size is refused by the schema before anything is computed.
+        self.fails(["train", str(cfg), "-o", "bad9", "--set", "data.samples=1e12"], "data.samples")
+
     def test_unknown_model_in_a_train_config(self):
         cfg = write("unknown_model.yaml", "model: nonesuch\n")
         self.fails(["train", str(cfg), "-o", "bad6"], "unknown model 'nonesuch'", "dcdm")

@@ -57,6 +57,21 @@ struct NetworkSettings {
     PetscFunctionReturn(0);
   }
 
+  // -<who>_dcdm_model and -<who>_dcdm_threads (who: "ksp" or "pc"), inside the object's options block.
+  PetscErrorCode read_options(PetscOptionItems* PetscOptionsObject, const std::string& who) {
+    PetscFunctionBeginUser;
+    char file[PETSC_MAX_PATH_LEN] = "";
+    PetscBool set = PETSC_FALSE;
+    const std::string model_option = "-" + who + "_dcdm_model", threads_option = "-" + who + "_dcdm_threads";
+    PetscCall(PetscOptionsString(model_option.c_str(), "Model file of the network",
+                                 who == "pc" ? "PCDCDMSetModel" : "KSPDCDMSetModel", model.c_str(),
+                                 file, sizeof file, &set));
+    if (set) model = file;
+    PetscCall(PetscOptionsInt(threads_option.c_str(), "Threads of the network (0: cores / ranks)", "", threads, &threads,
+                              nullptr));
+    PetscFunctionReturn(0);
+  }
+
   // out = network(in); *finite false when its output was not finite.
   PetscErrorCode apply(const GridOfOperator& g, Vec in, Vec out, bool* finite) {
     PetscFunctionBeginUser;
@@ -191,16 +206,10 @@ PetscErrorCode KSPSolve_DCDM(KSP ksp) {
 PetscErrorCode KSPSetFromOptions_DCDM(KSP ksp, PetscOptionItems* PetscOptionsObject) {
   PetscFunctionBeginUser;
   auto* d = static_cast<KspDcdm*>(ksp->data);
-  char file[PETSC_MAX_PATH_LEN] = "";
-  PetscBool set = PETSC_FALSE;
   PetscOptionsHeadBegin(PetscOptionsObject, "KSP dcdm options");
-  PetscCall(PetscOptionsString("-ksp_dcdm_model", "Model file of the direction network", "KSPDCDMSetModel",
-                               d->net.model.c_str(), file, sizeof file, &set));
-  if (set) d->net.model = file;
+  PetscCall(d->net.read_options(PetscOptionsObject, "ksp"));
   PetscCall(PetscOptionsBool("-ksp_dcdm_fallback_cg", "Continue with CG's direction when the network's is not finite",
                              "", d->fallback_cg, &d->fallback_cg, nullptr));
-  PetscCall(PetscOptionsInt("-ksp_dcdm_threads", "Threads of the network (0: cores / ranks)", "", d->net.threads,
-                            &d->net.threads, nullptr));
   PetscOptionsHeadEnd();
   PetscFunctionReturn(0);
 }
@@ -302,15 +311,8 @@ PetscErrorCode PCApply_DCDM(PC pc, Vec x, Vec y) {
 
 PetscErrorCode PCSetFromOptions_DCDM(PC pc, PetscOptionItems* PetscOptionsObject) {
   PetscFunctionBeginUser;
-  auto* d = static_cast<PcDcdm*>(pc->data);
-  char file[PETSC_MAX_PATH_LEN] = "";
-  PetscBool set = PETSC_FALSE;
   PetscOptionsHeadBegin(PetscOptionsObject, "PC dcdm options");
-  PetscCall(PetscOptionsString("-pc_dcdm_model", "Model file of the network", "PCDCDMSetModel", d->net.model.c_str(),
-                               file, sizeof file, &set));
-  if (set) d->net.model = file;
-  PetscCall(PetscOptionsInt("-pc_dcdm_threads", "Threads of the network (0: cores / ranks)", "", d->net.threads,
-                            &d->net.threads, nullptr));
+  PetscCall(static_cast<PcDcdm*>(pc->data)->net.read_options(PetscOptionsObject, "pc"));
   PetscOptionsHeadEnd();
   PetscFunctionReturn(0);
 }
