@@ -81,7 +81,7 @@ Schema navier_stokes_schema() {
   s.section("forces", "Force coefficients on the obstacles: c = 2 F / (rho U^2 A)");
   s.real("forces.reference_velocity", 1.0, "U", Range::greater_than(0))
       .real("forces.reference_area", 1.0, "A (a length in 2D: forces are per unit depth)", Range::greater_than(0));
-  s.real("output.interval", 0.1, "Write the fields every this much simulated time (and at the start and end)",
+  s.real("output.interval", 0.1, "Write the fields every this much simulated time (and at the start and the last step)",
          Range::greater_than(0));
   declare_obstacles(s);
   declare_solver(s, "solver", {"dt", "cfl"});
@@ -255,9 +255,11 @@ class NavierStokesApp {
     const auto start = clock::now();
     const std::clock_t cpu_start = std::clock();
     long written = 0;
+    bool last_written = true;  // the state the loop starts from was written by the caller
     while (flow_->time() < t_end - 1e-12 * std::max(1.0, std::abs(t_end))) {
       if (static_cast<long>(reports_.size()) >= max_steps) {
         stop_reason_ = "time.max_steps reached";
+        if (!last_written) write();  // a run cut short still ends with its last state on disk
         break;
       }
       const double next_output = std::min(t_end, t0 + static_cast<double>(written + 1) * interval);
@@ -284,7 +286,8 @@ class NavierStokesApp {
       const bool at_output = flow_->time() >= next_output - 1e-12 * std::max(1.0, std::abs(next_output));
       const double umax = max_velocity();
       const bool is_steady = steady > 0.0 && r.change <= steady * std::max(umax, 1e-300);
-      if (at_output || is_steady) {
+      last_written = at_output || is_steady;
+      if (last_written) {
         write();
         written = static_cast<long>(std::floor((flow_->time() - t0) / interval + 1e-9));
       }

@@ -165,6 +165,24 @@ class Smoke(unittest.TestCase):
         self.assertTrue(np.all(rho1[solid] == 0.0))
 
 
+class MaxSteps(unittest.TestCase):
+    def test_a_run_cut_short_by_max_steps_writes_its_last_state(self):
+        out = cli.WORK / "cavity-max-steps"
+        shutil.rmtree(out, ignore_errors=True)
+        r = run(["run", str(write("cavity.yaml", CAVITY)), "-o", str(out), "--set", "time.max_steps=3"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        totals = json.loads((out / "summary.json").read_text())["results"]["totals"]
+        self.assertEqual(totals["steps"], 3)
+        with h5py.File(out / "run.h5", "r") as f:
+            times = f["time"][:]
+            last = sorted(f["fields/velocity"].keys())[-1]
+            self.assertGreater(np.abs(f["fields/velocity"][last][:]).max(), 0.0)
+        # The start and the state after the third step (output.interval 10 is far away).
+        self.assertEqual(len(times), 2)
+        self.assertAlmostEqual(times[-1], totals["final_time"], places=12)
+        self.assertGreater(times[-1], 0.0)
+
+
 class BadInput(unittest.TestCase):
     def fails_with(self, text, *needles, name="bad.yaml"):
         r = run(["run", str(write(name, text)), "-o", str(cli.WORK / "bad-out")])
