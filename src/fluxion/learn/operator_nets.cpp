@@ -1,0 +1,296 @@
+// MgNO, FNO-2d and U-Net: see operator_nets.hpp.
+#include "fluxion/learn/operator_nets.hpp"
+
+#include <algorithm>
+#include <numeric>
+
+#include "fluxion/core/error.hpp"
+
+namespace fluxion::learn {
+
+namespace nn = torch::nn;
+
+Padding parse_padding(const std::string& name) {
+  if (name == "zeros") return Padding::Zeros;
+  if (name == "circular") return Padding::Circular;
+  if (name == "reflect") return Padding::Reflect;
+  throw Error("network.padding = '" + name + "': expected zeros (Dirichlet), circular (periodic) or reflect (Neumann)");
+}
+
+std::string to_string(Padding p) {
+  switch (p) {
+    case Padding::Zeros: return "zeros";
+    case Padding::Circular: return "circular";
+    case Padding::Reflect: return "reflect";
+  }
+  return "?";
+}
+
+namespace {
+
+int get_int(const nlohmann::json& j, const char* key, int lo, int hi) {
+  if (!j.contains(key) || !j[key].is_number_integer())
+    throw Error(std::string("network.") + key + ": missing or not an integer");
+  const int v = j[key].get<int>();
+  if (v < lo || v > hi)
+    throw Error(std::string("network.") + key + " = " + std::to_string(v) + " is outside [" + std::to_string(lo) + ", " +
+                std::to_string(hi) + "]");
+  return v;
+}
+
+Padding get_padding(const nlohmann::json& j) {
+  if (!j.contains("padding") || !j["padding"].is_string()) throw Error("network.padding: missing or not a string");
+  return parse_padding(j["padding"].get<std::string>());
+}
+
+nn::Conv2dOptions conv3(int in, int out, int stride, Padding padding) {
+  auto o = nn::Conv2dOptions(in, out, 3).stride(stride).padding(1).bias(false);
+  switch (padding) {
+    case Padding::Zeros: o.padding_mode(torch::kZeros); break;
+    case Padding::Circular: o.padding_mode(torch::kCircular); break;
+    case Padding::Reflect: o.padding_mode(torch::kReflect); break;
+  }
+  return o;
+}
+
+nn::Conv2d conv1(int in, int out, bool bias) { return nn::Conv2d(nn::Conv2dOptions(in, out, 1).bias(bias)); }
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// MgNO
+
+nlohmann::json MgnoOptions::to_json() const {
+  return {{"in_channels", in_channels}, {"out_channels", out_channels}, {"channels", channels}, {"layers", layers},
+          {"smoothing", smoothing},     {"padding", to_string(padding)}};
+}
+
+MgnoOptions MgnoOptions::from_json(const nlohmann::json& j) {
+  MgnoOptions o;
+  o.in_channels = get_int(j, "in_channels", 1, 64);
+  o.out_channels = get_int(j, "out_channels", 1, 64);
+  o.channels = get_int(j, "channels", 1, 512);
+  o.layers = get_int(j, "layers", 1, 32);
+  if (!j.contains("smoothing") || !j["smoothing"].is_array() || j["smoothing"].empty() || j["smoothing"].size() > 10)
+    throw Error("network.smoothing: missing, or not a list of 1 to 10 step counts (one per level)");
+  o.smoothing.clear();
+  for (const auto& s : j["smoothing"]) {
+    if (!s.is_number_integer() || s.get<int>() < 1 || s.get<int>() > 16)
+      throw Error("network.smoothing: every level needs 1 to 16 smoothing steps, not " + s.dump());
+    o.smoothing.push_back(s.get<int>());
+  }
+  o.padding = get_padding(j);
+  return o;
+}
+
+MgConvImpl::MgConvImpl(int in_channels, int channels, const std::vector<int>& smoothing, Padding padding)
+    : smoothing_(smoothing), padding_(padding), s_(smoothing.size()), a_(smoothing.size()) {
+  for (std::size_t l = 0; l < smoothing.size(); ++l) {
+    const std::string level = std::to_string(l);
+    if (l > 0) {
+      restrict_f_.push_back(register_module("restrict_f" + level, nn::Conv2d(conv3(in_channels, in_channels, 2, padding))));
+      restrict_u_.push_back(register_module("restrict_u" + level, nn::Conv2d(conv3(channels, channels, 2, padding))));
+      prolong_.push_back(register_module(
+          "prolong" + level, nn::ConvTranspose2d(nn::ConvTranspose2dOptions(channels, channels, 4).stride(2).bias(false))));
+    }
+    for (int i = 0; i < smoothing[l]; ++i) {
+      const std::string step = level + "_" + std::to_string(i);
+      s_[l].push_back(register_module("s" + step, nn::Conv2d(conv3(in_channels, channels, 1, padding))));
+      if (l > 0 || i > 0) a_[l].push_back(register_module("a" + step, nn::Conv2d(conv3(channels, in_channels, 1, padding))));
+    }
+  }
+}
+
+torch::Tensor MgConvImpl::forward(const torch::Tensor& f0) {
+  const std::size_t levels = smoothing_.size();
+  std::vector<torch::Tensor> u(levels);
+  torch::Tensor f = f0;
+  for (std::size_t l = 0; l < levels; ++l) {
+    if (l > 0) {
+      f = restrict_f_[l - 1]->forward(f);
+      u[l] = restrict_u_[l - 1]->forward(u[l - 1]);
+    }
+    for (std::size_t i = 0; i < s_[l].size(); ++i) {
+      if (l == 0 && i == 0) {
+        u[0] = s_[0][0]->forward(f);
+      } else {
+        auto& a = a_[l][l == 0 ? i - 1 : i];
+        u[l] = u[l] + s_[l][i]->forward(f - a->forward(u[l]));
+      }
+    }
+  }
+  for (std::size_t j = levels - 1; j-- > 0;) u[j] = u[j] + prolong(j, u[j + 1]);
+  return u[0];
+}
+
+torch::Tensor MgConvImpl::prolong(std::size_t level, const torch::Tensor& coarse) {
+  // The stride-2 transposed 4x4 convolution (PyTorch's padding 1: fine cell i sees coarse cells
+  // (i-1)/2 .. (i+2)/2), with the coarse grid padded by one cell the way the other convolutions
+  // pad, so that a periodic (or reflecting) model is so at its prolongations too: padded by one
+  // coarse cell, the full transposed output is 6 cells longer and the grid starts at its cell 3.
+  namespace F = torch::nn::functional;
+  const auto mode = padding_ == Padding::Circular  ? F::PadFuncOptions({1, 1, 1, 1}).mode(torch::kCircular)
+                    : padding_ == Padding::Reflect ? F::PadFuncOptions({1, 1, 1, 1}).mode(torch::kReflect)
+                                                   : F::PadFuncOptions({1, 1, 1, 1});
+  const torch::Tensor full = prolong_[level]->forward(F::pad(coarse, mode));
+  return full.narrow(2, 3, 2 * coarse.size(2)).narrow(3, 3, 2 * coarse.size(3));
+}
+
+MgnoNetImpl::MgnoNetImpl(const MgnoOptions& o) : options_(o) {
+  for (int i = 0; i < o.layers; ++i) {
+    const int in = i == 0 ? o.in_channels : o.channels;
+    cycles_.push_back(register_module("cycle" + std::to_string(i), MgConv(in, o.channels, o.smoothing, o.padding)));
+    pointwise_.push_back(register_module("pointwise" + std::to_string(i), conv1(in, o.channels, true)));
+  }
+  last_ = register_module("last", conv1(o.channels, o.out_channels, false));
+}
+
+torch::Tensor MgnoNetImpl::forward(torch::Tensor x) {
+  for (std::size_t i = 0; i < cycles_.size(); ++i)
+    x = torch::gelu(cycles_[i]->forward(x) + pointwise_[i]->forward(x));
+  return last_->forward(x);
+}
+
+// ---------------------------------------------------------------------------------------------
+// FNO-2d
+
+nlohmann::json FnoOptions::to_json() const {
+  return {{"in_channels", in_channels}, {"out_channels", out_channels}, {"width", width}, {"modes", modes},
+          {"layers", layers}};
+}
+
+FnoOptions FnoOptions::from_json(const nlohmann::json& j) {
+  FnoOptions o;
+  o.in_channels = get_int(j, "in_channels", 1, 64);
+  o.out_channels = get_int(j, "out_channels", 1, 64);
+  o.width = get_int(j, "width", 1, 512);
+  o.modes = get_int(j, "modes", 1, 256);
+  o.layers = get_int(j, "layers", 1, 32);
+  return o;
+}
+
+SpectralConv2dImpl::SpectralConv2dImpl(int in_channels, int out_channels, int modes) : modes_(modes) {
+  const double scale = 1.0 / (in_channels * out_channels);
+  const auto make = [&] {
+    return scale * torch::rand({in_channels, out_channels, modes, modes}, torch::TensorOptions().dtype(torch::kComplexFloat));
+  };
+  low_ = register_parameter("low", make());
+  high_ = register_parameter("high", make());
+}
+
+torch::Tensor SpectralConv2dImpl::forward(const torch::Tensor& x) {
+  using torch::indexing::Slice;
+  const int64_t ny = x.size(-2), nx = x.size(-1);
+  if (2 * modes_ > ny || modes_ > nx / 2 + 1)
+    throw Error("FNO: " + std::to_string(modes_) + " Fourier modes need a grid of at least " + std::to_string(2 * modes_) +
+                " cells per axis; this one is " + std::to_string(nx) + " x " + std::to_string(ny));
+  const torch::Tensor xf = torch::fft::rfft2(x);
+  torch::Tensor out = torch::zeros({x.size(0), low_.size(1), ny, nx / 2 + 1}, xf.options());
+  const auto mix = [](const torch::Tensor& a, const torch::Tensor& w) { return torch::einsum("bixy,ioxy->boxy", {a, w}); };
+  out.index_put_({Slice(), Slice(), Slice(0, modes_), Slice(0, modes_)},
+                 mix(xf.index({Slice(), Slice(), Slice(0, modes_), Slice(0, modes_)}), low_));
+  out.index_put_({Slice(), Slice(), Slice(ny - modes_, ny), Slice(0, modes_)},
+                 mix(xf.index({Slice(), Slice(), Slice(ny - modes_, ny), Slice(0, modes_)}), high_));
+  return torch::fft::irfft2(out, std::vector<int64_t>{ny, nx});
+}
+
+FnoNetImpl::FnoNetImpl(const FnoOptions& o) : options_(o) {
+  lift_ = register_module("lift", conv1(o.in_channels + 2, o.width, true));
+  for (int i = 0; i < o.layers; ++i) {
+    spectral_.push_back(register_module("spectral" + std::to_string(i), SpectralConv2d(o.width, o.width, o.modes)));
+    pointwise_.push_back(register_module("pointwise" + std::to_string(i), conv1(o.width, o.width, true)));
+  }
+  hidden_ = register_module("hidden", conv1(o.width, 4 * o.width, true));
+  project_ = register_module("project", conv1(4 * o.width, o.out_channels, true));
+}
+
+torch::Tensor FnoNetImpl::forward(torch::Tensor x) {
+  // The cell-centre coordinates in (0, 1) as two more input channels, as the authors do.
+  const int64_t b = x.size(0), ny = x.size(-2), nx = x.size(-1);
+  const auto opts = x.options();
+  const torch::Tensor gx = ((torch::arange(nx, opts) + 0.5) / nx).view({1, 1, 1, nx}).expand({b, 1, ny, nx});
+  const torch::Tensor gy = ((torch::arange(ny, opts) + 0.5) / ny).view({1, 1, ny, 1}).expand({b, 1, ny, nx});
+  x = lift_->forward(torch::cat({x, gx, gy}, 1));
+  for (std::size_t i = 0; i < spectral_.size(); ++i) {
+    x = spectral_[i]->forward(x) + pointwise_[i]->forward(x);
+    if (i + 1 < spectral_.size()) x = torch::gelu(x);
+  }
+  return project_->forward(torch::gelu(hidden_->forward(x)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// U-Net
+
+nlohmann::json UnetOptions::to_json() const {
+  return {{"in_channels", in_channels}, {"out_channels", out_channels}, {"channels", channels}, {"levels", levels},
+          {"padding", to_string(padding)}};
+}
+
+UnetOptions UnetOptions::from_json(const nlohmann::json& j) {
+  UnetOptions o;
+  o.in_channels = get_int(j, "in_channels", 1, 64);
+  o.out_channels = get_int(j, "out_channels", 1, 64);
+  o.channels = get_int(j, "channels", 1, 256);
+  o.levels = get_int(j, "levels", 1, 8);
+  o.padding = get_padding(j);
+  return o;
+}
+
+namespace {
+
+nn::Sequential double_conv(int in, int out, Padding padding) {
+  const int groups = std::gcd(out, 8);
+  return nn::Sequential(nn::Conv2d(conv3(in, out, 1, padding)), nn::GroupNorm(nn::GroupNormOptions(groups, out)),
+                        nn::GELU(), nn::Conv2d(conv3(out, out, 1, padding)),
+                        nn::GroupNorm(nn::GroupNormOptions(groups, out)), nn::GELU());
+}
+
+}  // namespace
+
+UnetNetImpl::UnetNetImpl(const UnetOptions& o) : options_(o) {
+  int in = o.in_channels;
+  for (int l = 0; l < o.levels; ++l) {
+    const int c = o.channels << l;
+    down_.push_back(register_module("down" + std::to_string(l), double_conv(in, c, o.padding)));
+    in = c;
+  }
+  bottom_ = register_module("bottom", double_conv(in, 2 * in, o.padding));
+  for (int l = o.levels - 1; l >= 0; --l) {
+    const int c = o.channels << l;
+    upsample_.push_back(register_module("upsample" + std::to_string(l),
+                                        nn::ConvTranspose2d(nn::ConvTranspose2dOptions(2 * c, c, 2).stride(2))));
+    up_.push_back(register_module("up" + std::to_string(l), double_conv(2 * c, c, o.padding)));
+  }
+  last_ = register_module("last", conv1(o.channels, o.out_channels, true));
+}
+
+torch::Tensor UnetNetImpl::forward(torch::Tensor x) {
+  std::vector<torch::Tensor> skips;
+  for (auto& d : down_) {
+    x = d->forward(x);
+    skips.push_back(x);
+    x = torch::max_pool2d(x, 2);
+  }
+  x = bottom_->forward(x);
+  for (std::size_t i = 0; i < up_.size(); ++i) {
+    x = upsample_[i]->forward(x);
+    x = up_[i]->forward(torch::cat({x, skips[skips.size() - 1 - i]}, 1));
+  }
+  return last_->forward(x);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+int coarsenings(const nlohmann::json& network, const std::string& architecture) {
+  if (architecture == "mgno") return MgnoOptions::from_json(network).levels() - 1;
+  if (architecture == "unet") return UnetOptions::from_json(network).levels;
+  return 0;
+}
+
+std::int64_t parameter_count(torch::nn::Module& module) {
+  std::int64_t n = 0;
+  for (const auto& p : module.parameters()) n += p.is_complex() ? 2 * p.numel() : p.numel();
+  return n;
+}
+
+}  // namespace fluxion::learn
