@@ -47,6 +47,7 @@ void register_builtin_apps() {
   register_heat_app();
   register_spectral_apps();
   register_navier_stokes_app();
+  register_darcy_app();
 }
 
 Schema common_schema(const std::string& default_app) {

@@ -62,6 +62,7 @@ void register_poisson_app();
 void register_heat_app();
 void register_spectral_apps();
 void register_navier_stokes_app();
+void register_darcy_app();
 
 /// The keys every app has: app, title, output.*, petsc.
 Schema common_schema(const std::string& default_app);

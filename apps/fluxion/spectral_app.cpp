@@ -13,13 +13,13 @@
 #include <map>
 
 #include "app.hpp"
+#include "dataset_output.hpp"
 #include "fluxion/core/error.hpp"
 #include "fluxion/core/expression.hpp"
 #include "fluxion/core/log.hpp"
 #include "fluxion/core/petsc_session.hpp"
 #include "fluxion/core/version.hpp"
 #include "fluxion/io/field_writer.hpp"
-#include "fluxion/io/hdf5_util.hpp"
 #include "fluxion/pde/spectral_ns2d.hpp"
 #include "setup.hpp"
 
@@ -390,7 +390,6 @@ class DatasetApp {
  private:
   void check_settings() {
     const Config& c = config_;
-    MPI_Comm_rank(context_.comm, &rank_);
     MPI_Comm_size(context_.comm, &ranks_);
     const long total = c.integer("dataset.trajectories");
     splits_ = {{"train", c.integer("dataset.train")},
@@ -475,200 +474,91 @@ class DatasetApp {
     progress.finish("done");
   }
 
-  // Trajectories [first, first + count) in rounds of one per rank; rank 0 gathers and writes.
+  // Trajectories [first, first + count), whole on each rank (compute_in_rounds); rank 0 writes them.
   void write_split(const std::string& split, long first, long count, Progress& progress) {
     const std::filesystem::path path = context_.output_dir / (config_.string("output.name") + "_" + split + ".h5");
-    std::unique_ptr<SplitFile> file;
+    std::unique_ptr<DatasetFile> file;
     // File errors on rank 0 reach every rank (on_root), so that none waits in the next round.
-    on_root(context_.comm, [&] { file = std::make_unique<SplitFile>(path, *this, split, first, count); });
-    const std::size_t values = static_cast<std::size_t>(snapshots_ * cnx_ * cny_);
-    for (long round = 0; round < count; round += ranks_) {
-      const long mine = round + rank_;
-      Trajectory t;
-      std::string error;
-      if (mine < count) {
-        try {
-          t = compute(derived_seed(seed(), static_cast<std::uint64_t>(first + mine)));
-        } catch (const std::exception& e) {
-          error = e.what();
-        }
-      }
-      fail_together(error, first + mine);
-      // Rank 0 collects the round's trajectories (data, then steps / seconds / cfl / energy) and writes them.
-      const int senders = static_cast<int>(std::min<long>(ranks_, count - round));
-      std::vector<std::vector<double>> data(rank_ == 0 ? senders : 0, std::vector<double>(values));
-      std::vector<double> stats = {double(t.steps), t.seconds, t.max_cfl, t.final_energy};
-      std::vector<std::vector<double>> all_stats(rank_ == 0 ? senders : 0, std::vector<double>(4));
-      if (rank_ == 0 && senders > 0) {
-        data[0] = std::move(t.snapshots);
-        all_stats[0] = stats;
-        for (int r = 1; r < senders; ++r) {
-          MPI_Recv(data[r].data(), static_cast<int>(values), MPI_DOUBLE, r, 1, context_.comm, MPI_STATUS_IGNORE);
-          MPI_Recv(all_stats[r].data(), 4, MPI_DOUBLE, r, 2, context_.comm, MPI_STATUS_IGNORE);
-        }
-      } else if (rank_ < senders) {
-        MPI_Send(t.snapshots.data(), static_cast<int>(values), MPI_DOUBLE, 0, 1, context_.comm);
-        MPI_Send(stats.data(), 4, MPI_DOUBLE, 0, 2, context_.comm);
-      }
-      on_root(context_.comm, [&] {
-        for (int r = 0; r < senders; ++r) {
-          file->write_trajectory(round + r, data[r]);
-          steps_.push_back(static_cast<long>(all_stats[r][0]));
-          seconds_.push_back(all_stats[r][1]);
-          max_cfl_ = std::max(max_cfl_, all_stats[r][2]);
-          energy_.push_back(all_stats[r][3]);
-        }
-      });
+    on_root(context_.comm, [&] { file = open_split_file(path, split, first, count); });
+    // A trajectory's values: its snapshots, then steps, seconds, max CFL number and final energy.
+    const std::size_t snapshot_values = static_cast<std::size_t>(snapshots_ * cnx_ * cny_);
+    const auto compute_one = [&](long i) {
+      Trajectory t = compute(derived_seed(seed(), static_cast<std::uint64_t>(first + i)));
+      t.snapshots.insert(t.snapshots.end(), {double(t.steps), t.seconds, t.max_cfl, t.final_energy});
+      return std::move(t.snapshots);
+    };
+    const auto write_one = [&](long i, std::vector<double>& values) {
+      steps_.push_back(static_cast<long>(values[snapshot_values]));
+      seconds_.push_back(values[snapshot_values + 1]);
+      max_cfl_ = std::max(max_cfl_, values[snapshot_values + 2]);
+      energy_.push_back(values[snapshot_values + 3]);
+      values.resize(snapshot_values);
+      file->write_row("vorticity", i, values);
       char note[96];
-      std::snprintf(note, sizeof note, "%s %ld/%ld", split.c_str(), round + senders, count);
-      progress.update(first + round + senders, note);
-    }
-    on_root(context_.comm, [&] { file->close(); });
+      std::snprintf(note, sizeof note, "%s %ld/%ld", split.c_str(), i + 1, count);
+      progress.update(first + i + 1, note);
+    };
+    const auto fail = [&](long i, const std::string& message) {
+      if (message.rfind(config_.label("time.dt"), 0) == 0) throw ConfigError(message);
+      throw NumericalError("trajectory " + std::to_string(first + i) + " (seed " +
+                           std::to_string(derived_seed(seed(), static_cast<std::uint64_t>(first + i))) + "): " + message);
+    };
+    compute_in_rounds(context_.comm, count, snapshot_values + 4, compute_one, write_one, fail);
+    on_root(context_.comm, [&] { file->commit(); });
     outputs_.push_back(path);
-  }
-
-  // A trajectory that failed on any rank stops every rank with its message (no rank waits forever).
-  void fail_together(const std::string& error, long index) const {
-    int failed = error.empty() ? ranks_ : rank_, first_failed = ranks_;
-    MPI_Allreduce(&failed, &first_failed, 1, MPI_INT, MPI_MIN, context_.comm);
-    if (first_failed == ranks_) return;
-    long length = static_cast<long>(error.size()), failed_index = index;
-    MPI_Bcast(&length, 1, MPI_LONG, first_failed, context_.comm);
-    MPI_Bcast(&failed_index, 1, MPI_LONG, first_failed, context_.comm);
-    std::string message = error;
-    message.resize(static_cast<std::size_t>(length));
-    MPI_Bcast(message.data(), static_cast<int>(length), MPI_CHAR, first_failed, context_.comm);
-    if (message.rfind(config_.label("time.dt"), 0) == 0) throw ConfigError(message);
-    throw NumericalError("trajectory " + std::to_string(failed_index) + " (seed " +
-                         std::to_string(derived_seed(seed(), static_cast<std::uint64_t>(failed_index))) +
-                         "): " + message);
   }
 
   std::uint64_t seed() const { return static_cast<std::uint64_t>(config_.integer("dataset.seed")); }
 
-  // One split's HDF5 file, written by rank 0 alone (serial HDF5 calls on the parallel library).
-  class SplitFile {
-   public:
-    SplitFile(const std::filesystem::path& path, const DatasetApp& app, const std::string& split, long first, long count)
-        : path_(path.string()) {
-      using io_detail::H5Id;
-      const Config& c = app.config_;
-      const bool single = c.string("dataset.dtype") == "float32";
-      H5Id fcpl(H5Pcreate(H5P_FILE_CREATE), H5Pclose);
-      H5Pset_obj_track_times(fcpl.get(), false);  // no timestamps: equal data gives equal files
-      file_ = H5Id(check(H5Fcreate(path_.c_str(), H5F_ACC_TRUNC, fcpl.get(), H5P_DEFAULT), "create"), H5Fclose);
-      dcpl_ = H5Id(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
-      H5Pset_obj_track_times(dcpl_.get(), false);
-      const hsize_t dims[4] = {static_cast<hsize_t>(count), static_cast<hsize_t>(app.snapshots_),
-                               static_cast<hsize_t>(app.cny_), static_cast<hsize_t>(app.cnx_)};
-      H5Id space(H5Screate_simple(4, dims, nullptr), H5Sclose);
-      vorticity_ = H5Id(check(H5Dcreate2(file_.get(), "vorticity", single ? H5T_IEEE_F32LE : H5T_IEEE_F64LE, space.get(),
-                                         H5P_DEFAULT, dcpl_.get(), H5P_DEFAULT),
-                              "create /vorticity"),
-                        H5Dclose);
-      const double spinup = c.real("dataset.spinup"), interval = c.real("dataset.interval");
-      std::vector<double> times;
-      for (long k = 1; k <= app.snapshots_; ++k) times.push_back(spinup + double(k) * interval);
-      write_dataset("time", {static_cast<hsize_t>(times.size())}, times);
-      std::vector<unsigned long long> seeds;
-      std::vector<long long> indices;
-      for (long i = 0; i < count; ++i) {
-        seeds.push_back(derived_seed(app.seed(), static_cast<std::uint64_t>(first + i)));
-        indices.push_back(first + i);
-      }
-      write_integers("seeds", seeds, H5T_STD_U64LE, H5T_NATIVE_ULLONG);
-      write_integers("trajectory_index", indices, H5T_STD_I64LE, H5T_NATIVE_LLONG);
-      SpectralTruncation truncate(app.spec_.nx, app.spec_.ny, app.cnx_, app.cny_);
-      write_dataset("forcing", {static_cast<hsize_t>(app.cny_), static_cast<hsize_t>(app.cnx_)},
-                    truncate(app.ns_->forcing_values()));
-      const hid_t root = file_.get();
-      text_attribute(root, "split", split);
-      text_attribute(root, "layout",
-                     "vorticity[trajectory, snapshot, y, x] at x_i = i L / nx, y_j = j L / ny; time[snapshot]; "
-                     "forcing[y, x]; seeds[trajectory]; trajectory_index[trajectory] (index in the whole data set)");
-      text_attribute(root, "dtype", single ? "float32" : "float64");
-      text_attribute(root, "scheme", to_string(app.spec_.scheme));
-      text_attribute(root, "forcing_type", c.string("problem.forcing.type"));
-      text_attribute(root, "initial_type", c.string("initial.type"));
-      text_attribute(root, "fluxion_version", kVersion);
-      text_attribute(root, "config", c.to_yaml());
-      number_attribute(root, "viscosity", {app.spec_.viscosity});
-      number_attribute(root, "drag", {app.spec_.drag});
-      number_attribute(root, "length", {app.spec_.length});
-      number_attribute(root, "simulation_cells", {double(app.spec_.nx), double(app.spec_.ny)});
-      number_attribute(root, "cells", {double(app.cnx_), double(app.cny_)});
-      number_attribute(root, "spinup", {spinup});
-      number_attribute(root, "interval", {interval});
-      number_attribute(root, "alpha", {c.real("initial.alpha")});
-      number_attribute(root, "tau", {c.real("initial.tau")});
-      number_attribute(root, "base_seed", {double(c.integer("dataset.seed"))});
-      number_attribute(root, "dt", {c.real("time.dt")});
-      number_attribute(root, "cfl", {c.real("time.cfl")});
+  // One split's file on rank 0: /vorticity to fill, and everything else it holds.
+  std::unique_ptr<DatasetFile> open_split_file(const std::filesystem::path& path, const std::string& split, long first,
+                                               long count) const {
+    const Config& c = config_;
+    const bool single = c.string("dataset.dtype") == "float32";
+    auto file = std::make_unique<DatasetFile>(path);
+    file->create("vorticity",
+                 {static_cast<std::size_t>(count), static_cast<std::size_t>(snapshots_), static_cast<std::size_t>(cny_),
+                  static_cast<std::size_t>(cnx_)},
+                 single);
+    const double spinup = c.real("dataset.spinup"), interval = c.real("dataset.interval");
+    std::vector<double> times;
+    for (long k = 1; k <= snapshots_; ++k) times.push_back(spinup + double(k) * interval);
+    file->write("time", {times.size()}, times);
+    std::vector<std::uint64_t> seeds;
+    std::vector<std::int64_t> indices;
+    for (long i = 0; i < count; ++i) {
+      seeds.push_back(derived_seed(seed(), static_cast<std::uint64_t>(first + i)));
+      indices.push_back(first + i);
     }
-
-    void write_trajectory(long index, const std::vector<double>& data) {
-      using io_detail::H5Id;
-      H5Id file_space(H5Dget_space(vorticity_.get()), H5Sclose);
-      hsize_t dims[4];
-      H5Sget_simple_extent_dims(file_space.get(), dims, nullptr);
-      const hsize_t start[4] = {static_cast<hsize_t>(index), 0, 0, 0}, count[4] = {1, dims[1], dims[2], dims[3]};
-      H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr);
-      H5Id memory(H5Screate_simple(4, count, nullptr), H5Sclose);
-      check(H5Dwrite(vorticity_.get(), H5T_NATIVE_DOUBLE, memory.get(), file_space.get(), H5P_DEFAULT, data.data()),
-            "write trajectory " + std::to_string(index));
-    }
-
-    void close() {
-      vorticity_.reset();
-      dcpl_.reset();
-      if (H5Fclose(file_.release()) < 0) throw IoError(path_ + ": closing the file failed");
-    }
-
-   private:
-    hid_t check(hid_t id, const std::string& what) const { return io_detail::h5_check(id, path_, what.c_str()); }
-
-    void write_dataset(const std::string& name, const std::vector<hsize_t>& dims, const std::vector<double>& values) {
-      using io_detail::H5Id;
-      H5Id space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose);
-      H5Id d(check(H5Dcreate2(file_.get(), name.c_str(), H5T_IEEE_F64LE, space.get(), H5P_DEFAULT, dcpl_.get(), H5P_DEFAULT),
-                   "create /" + name),
-             H5Dclose);
-      check(H5Dwrite(d.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), "write /" + name);
-    }
-
-    template <class T>
-    void write_integers(const std::string& name, const std::vector<T>& values, hid_t file_type, hid_t memory_type) {
-      using io_detail::H5Id;
-      const hsize_t n = values.size();
-      H5Id space(H5Screate_simple(1, &n, nullptr), H5Sclose);
-      H5Id d(check(H5Dcreate2(file_.get(), name.c_str(), file_type, space.get(), H5P_DEFAULT, dcpl_.get(), H5P_DEFAULT),
-                   "create /" + name),
-             H5Dclose);
-      check(H5Dwrite(d.get(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), "write /" + name);
-    }
-
-    void text_attribute(hid_t loc, const std::string& name, const std::string& value) {
-      using io_detail::H5Id;
-      H5Id type(H5Tcopy(H5T_C_S1), H5Tclose);
-      H5Tset_size(type.get(), std::max<std::size_t>(value.size(), 1));
-      H5Id space(H5Screate(H5S_SCALAR), H5Sclose);
-      H5Id a(check(H5Acreate2(loc, name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT), "attribute " + name),
-             H5Aclose);
-      check(H5Awrite(a.get(), type.get(), value.c_str()), "attribute " + name);
-    }
-
-    void number_attribute(hid_t loc, const std::string& name, const std::vector<double>& values) {
-      using io_detail::H5Id;
-      const hsize_t n = values.size();
-      H5Id space(H5Screate_simple(1, &n, nullptr), H5Sclose);
-      H5Id a(check(H5Acreate2(loc, name.c_str(), H5T_IEEE_F64LE, space.get(), H5P_DEFAULT, H5P_DEFAULT), "attribute " + name),
-             H5Aclose);
-      check(H5Awrite(a.get(), H5T_NATIVE_DOUBLE, values.data()), "attribute " + name);
-    }
-
-    std::string path_;
-    io_detail::H5Id file_, dcpl_, vorticity_;
-  };
+    file->write("seeds", seeds);
+    file->write("trajectory_index", indices);
+    SpectralTruncation truncate(spec_.nx, spec_.ny, cnx_, cny_);
+    file->write("forcing", {static_cast<std::size_t>(cny_), static_cast<std::size_t>(cnx_)},
+                truncate(ns_->forcing_values()));
+    file->text_attribute("split", split);
+    file->text_attribute("layout",
+                    "vorticity[trajectory, snapshot, y, x] at x_i = i L / nx, y_j = j L / ny; time[snapshot]; "
+                    "forcing[y, x]; seeds[trajectory]; trajectory_index[trajectory] (index in the whole data set)");
+    file->text_attribute("dtype", single ? "float32" : "float64");
+    file->text_attribute("scheme", to_string(spec_.scheme));
+    file->text_attribute("forcing_type", c.string("problem.forcing.type"));
+    file->text_attribute("initial_type", c.string("initial.type"));
+    file->text_attribute("fluxion_version", kVersion);
+    file->text_attribute("config", c.to_yaml());
+    file->number_attribute("viscosity", {spec_.viscosity});
+    file->number_attribute("drag", {spec_.drag});
+    file->number_attribute("length", {spec_.length});
+    file->number_attribute("simulation_cells", {double(spec_.nx), double(spec_.ny)});
+    file->number_attribute("cells", {double(cnx_), double(cny_)});
+    file->number_attribute("spinup", {spinup});
+    file->number_attribute("interval", {interval});
+    file->number_attribute("alpha", {c.real("initial.alpha")});
+    file->number_attribute("tau", {c.real("initial.tau")});
+    file->number_attribute("base_seed", {double(c.integer("dataset.seed"))});
+    file->number_attribute("dt", {c.real("time.dt")});
+    file->number_attribute("cfl", {c.real("time.cfl")});
+    return file;
+  }
 
   RunResult output_results() {
     RunResult r;
@@ -702,7 +592,7 @@ class DatasetApp {
 
   const Config& config_;
   const RunContext& context_;
-  int rank_ = 0, ranks_ = 1;
+  int ranks_ = 1;
   std::vector<std::pair<std::string, long>> splits_;
   long cnx_ = 0, cny_ = 0, snapshots_ = 0;
   SpectralNs2dSpec spec_;

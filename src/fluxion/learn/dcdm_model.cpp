@@ -303,12 +303,8 @@ ModelRunResult train_dcdm(const Config& c, const ModelRunContext& ctx) {
   header.architecture = "dcdm";
   header.dim = grid.dim();
   header.network = options.to_json();
-  header.training = {{"grid", grid.describe()},
-                     {"config", nlohmann::json::parse(c.to_json())},
-                     {"epochs", result.history.size()},
-                     {"best_epoch", result.best_epoch},
-                     {"best_validation_loss", result.best_validation_loss},
-                     {"seconds", seconds_since(start)}};
+  header.training = training_header(result, c, seconds_since(start));
+  header.training["grid"] = grid.describe();
   header.fluxion_version = kVersion;
   const fs::path model_file = ctx.output_dir / (c.string("output.name") + ".pt");
   save_model(model_file, *net, header);
@@ -328,15 +324,8 @@ ModelRunResult train_dcdm(const Config& c, const ModelRunContext& ctx) {
                                             std::to_string(result.best_epoch) + ")"},
                {"training time", fmt("%.1f", result.seconds) + " s"},
                {"model", model_file.filename().string()}};
-  out.results = {{"parameters", parameters},
-                 {"ritz_vectors", ritz_count},
-                 {"lanczos_seconds", lanczos_seconds},
-                 {"epochs", result.history.size()},
-                 {"stopped_by", result.stopped_by},
-                 {"best_epoch", result.best_epoch},
-                 {"best_validation_loss", result.best_validation_loss},
-                 {"training_seconds", result.seconds},
-                 {"resumed_from_epoch", result.resumed_from_epoch}};
+  out.results = training_summary(result);
+  out.results.update({{"parameters", parameters}, {"ritz_vectors", ritz_count}, {"lanczos_seconds", lanczos_seconds}});
   return out;
 }
 

@@ -7,7 +7,8 @@
 
 namespace fluxion::learn {
 
-void register_dcdm_model();  // dcdm_model.cpp
+void register_dcdm_model();       // dcdm_model.cpp
+void register_operator_models();  // operator_model.cpp
 
 ModelRegistry& ModelRegistry::instance() {
   static ModelRegistry registry;
@@ -35,6 +36,7 @@ std::vector<std::string> ModelRegistry::names() const {
 void initialize() {
   register_dcdm_petsc_types();
   register_dcdm_model();
+  register_operator_models();
 }
 
 }  // namespace fluxion::learn

@@ -326,4 +326,21 @@ TrainingResult train(TrainingTask& task, const TrainingOptions& o) {
   return result;
 }
 
+nlohmann::json training_header(const TrainingResult& result, const Config& config, double seconds) {
+  return {{"config", nlohmann::json::parse(config.to_json())},
+          {"epochs", result.history.size()},
+          {"best_epoch", result.best_epoch},
+          {"best_validation_loss", result.best_validation_loss},
+          {"seconds", seconds}};
+}
+
+nlohmann::json training_summary(const TrainingResult& result) {
+  return {{"epochs", result.history.size()},
+          {"stopped_by", result.stopped_by},
+          {"best_epoch", result.best_epoch},
+          {"best_validation_loss", result.best_validation_loss},
+          {"training_seconds", result.seconds},
+          {"resumed_from_epoch", result.resumed_from_epoch}};
+}
+
 }  // namespace fluxion::learn

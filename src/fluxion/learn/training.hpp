@@ -4,6 +4,8 @@
 
 #include <torch/torch.h>
 
+#include <nlohmann/json.hpp>
+
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -69,6 +71,14 @@ struct TrainingResult {
 /// Trains `task`'s module. The module holds the weights of the best validation loss at the end.
 /// Deterministic for a given seed and thread count. Throws NumericalError when a loss is not finite.
 TrainingResult train(TrainingTask& task, const TrainingOptions& options);
+
+/// What a model file's header records of its training: the resolved config, epochs, the best
+/// epoch and its validation loss, and `seconds` (the whole command's time).
+nlohmann::json training_header(const TrainingResult& result, const Config& config, double seconds);
+
+/// What summary.json's results say of a training run: epochs, why it stopped, best epoch and loss,
+/// its time, the epoch it resumed from.
+nlohmann::json training_summary(const TrainingResult& result);
 
 /// The learning rate of `schedule` at step `step` of `total` (one_cycle, cosine; others: `base`).
 double scheduled_learning_rate(const std::string& schedule, double base, std::int64_t step, std::int64_t total);

@@ -82,6 +82,26 @@ PoissonProblem::PoissonProblem(std::shared_ptr<const Grid> grid, PoissonSpec spe
   // Checked where sampled, so a bad value is named by key and point (PETSc would only report a
   // zero diagonal on some row).
   check_sampled(k_, spec_.k, "k", Sign::Positive);
+  build();
+}
+
+PoissonProblem::PoissonProblem(std::shared_ptr<const Grid> grid, Field k, PoissonSpec spec,
+                               std::shared_ptr<const SolidMask> solid)
+    : grid_(grid),
+      spec_(std::move(spec)),
+      solid_(std::move(solid)),
+      k_(std::move(k)),
+      c_(sample(grid, "c", spec_.c)),
+      rhs_(sample(grid, "f", spec_.source)),
+      u_(grid, "u") {
+  if (&k_.grid() != grid_.get() || k_.components() != 1)
+    throw Error("PoissonProblem: the coefficient field '" + k_.name() + "' is not a scalar field on the problem's grid");
+  k_.set_name("k");
+  check_sampled(k_, Expression(), "k", Sign::Positive);  // no expression: the message names the point only
+  build();
+}
+
+void PoissonProblem::build() {
   check_sampled(c_, spec_.c, "c", Sign::NonNegative);
   check_sampled(rhs_, spec_.source, "f", Sign::Any);
   op_ = std::make_unique<StencilOperator>(grid_, k_, c_, spec_.boundary, solid_);

@@ -64,6 +64,10 @@ class PoissonProblem {
   /// Samples k, c and f at the cell centres; throws NumericalError (see check_sampled) where k is not
   /// finite and > 0, c not finite and >= 0, or f not finite.
   PoissonProblem(std::shared_ptr<const Grid> grid, PoissonSpec spec, std::shared_ptr<const SolidMask> solid = nullptr);
+  /// The same with k given by its cell values (a field on `grid`: measured, generated, or sampled
+  /// elsewhere) instead of spec.k, which is not read; throws NumericalError where k is not finite and > 0.
+  PoissonProblem(std::shared_ptr<const Grid> grid, Field k, PoissonSpec spec,
+                 std::shared_ptr<const SolidMask> solid = nullptr);
 
   const Grid& grid() const { return *grid_; }
   const StencilOperator& op() const { return *op_; }
@@ -81,6 +85,7 @@ class PoissonProblem {
   ErrorNorms error(const Expression& exact) const;
 
  private:
+  void build();  // checks c and f, builds the operator and the right-hand side
   void measure_compatibility();
 
   std::shared_ptr<const Grid> grid_;

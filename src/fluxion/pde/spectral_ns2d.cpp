@@ -25,28 +25,9 @@ std::string number(double v) {
   return b;
 }
 
-std::uint64_t splitmix64(std::uint64_t x) {
-  x += 0x9E3779B97F4A7C15ULL;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
-  return x ^ (x >> 31);
-}
-
-// A standard complex normal (real and imaginary parts N(0, 1)) that depends only on (seed, mx, my):
-// a counter-based draw, so every rank and every grid size sees the same value for a wavenumber.
-cplx gaussian_of_mode(std::uint64_t seed, long mx, long my) {
-  const std::uint64_t k1 = splitmix64(splitmix64(seed) ^ splitmix64(static_cast<std::uint64_t>(mx) * 0x100000001B3ULL +
-                                                                       splitmix64(static_cast<std::uint64_t>(my))));
-  const std::uint64_t k2 = splitmix64(k1);
-  const double u1 = (static_cast<double>(k1 >> 11) + 0.5) * 0x1.0p-53;  // in (0, 1)
-  const double u2 = static_cast<double>(k2 >> 11) * 0x1.0p-53;
-  const double r = std::sqrt(-2.0 * std::log(u1));
-  return {r * std::cos(2.0 * kPi * u2), r * std::sin(2.0 * kPi * u2)};
-}
-
 // A Hermitian unit-variance draw: (xi(m) + conj xi(-m)) / 2, so that the field it builds is real.
 cplx hermitian_gaussian(std::uint64_t seed, long mx, long my) {
-  return 0.5 * (gaussian_of_mode(seed, mx, my) + std::conj(gaussian_of_mode(seed, -mx, -my)));
+  return 0.5 * (keyed_gaussian(seed, mx, my) + std::conj(keyed_gaussian(seed, -mx, -my)));
 }
 
 void init_fftw_mpi() {
@@ -126,10 +107,6 @@ std::optional<SpectralSpecProblem> spectral_spec_problem(const SpectralNs2dSpec&
                     std::to_string(r) + " would get none); run on at most " +
                     std::to_string((s.ny + rows[0] - 1) / rows[0]) + " ranks or use more points"};
   return std::nullopt;
-}
-
-std::uint64_t derived_seed(std::uint64_t base, std::uint64_t index) {
-  return splitmix64(splitmix64(base) ^ splitmix64(index + 0x5851F42D4C957F2DULL));
 }
 
 std::complex<double> random_field_coefficient(const RandomFieldSpec& spec, double length, long mx, long my) {

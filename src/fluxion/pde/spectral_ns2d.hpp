@@ -13,6 +13,7 @@
 
 #include "fluxion/core/field.hpp"
 #include "fluxion/core/grid.hpp"
+#include "fluxion/pde/random_draws.hpp"  // derived_seed, keyed_gaussian
 
 namespace fluxion {
 
@@ -117,9 +118,6 @@ struct McWilliamsSpec {
   double energy = 0.5;
   std::uint64_t seed = 0;
 };
-
-/// A seed for trajectory `index` derived from `base` (splitmix64 of both): distinct streams.
-std::uint64_t derived_seed(std::uint64_t base, std::uint64_t index);
 
 /// The solver. The state is the vorticity's Fourier coefficients on the grid points
 /// x_i = i L / nx, y_j = j L / ny, kept inside the 2/3 band (|mx| < nx / 3, |my| < ny / 3), so that

@@ -1,0 +1,400 @@
+// Neural operators as trainable models (issue 9): "mgno", "fno" and "unet" learn a map between
+// fields from pairs in an HDF5 data file (the darcy_dataset app's layout: /a and /u of shape
+// [samples, ny, nx]) with the one training loop; `fluxion eval` reports relative L2 and H1 errors
+// on a test file, at the training resolution or another one, and writes the predictions with an
+// XDMF that ParaView opens (input, truth, prediction, error; one "time" per sample).
+#include <hdf5.h>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cstdio>
+
+#include "fluxion/core/error.hpp"
+#include "fluxion/core/version.hpp"
+#include "fluxion/io/dataset_file.hpp"
+#include "fluxion/io/hdf5_util.hpp"
+#include "fluxion/io/xdmf.hpp"
+#include "fluxion/learn/losses.hpp"
+#include "fluxion/learn/model_file.hpp"
+#include "fluxion/learn/model_registry.hpp"
+#include "fluxion/learn/operator_nets.hpp"
+#include "fluxion/learn/training.hpp"
+#include "fluxion/setup/domain_setup.hpp"
+
+namespace fs = std::filesystem;
+
+namespace fluxion::learn {
+
+namespace {
+
+using io_detail::DatasetFile;
+using io_detail::H5Id;
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Data: one array [samples, ny, nx] per name, read whole as float32 [samples, 1, ny, nx].
+
+torch::Tensor read_samples(const fs::path& file, const std::string& name, long limit) {
+  io_detail::QuietHdf5 quiet;
+  const std::string where = "data file '" + file.string() + "'";
+  if (!fs::exists(file)) throw IoError(where + " does not exist");
+  H5Id f(H5Fopen(file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+  if (!f.valid()) throw IoError(where + " is not an HDF5 file");
+  if (H5Lexists(f.get(), name.c_str(), H5P_DEFAULT) <= 0)
+    throw IoError(where + " has no dataset '" + name + "' (see docs/datasets.md for the layout)");
+  H5Id d(H5Dopen2(f.get(), name.c_str(), H5P_DEFAULT), H5Dclose);
+  H5Id space(H5Dget_space(d.get()), H5Sclose);
+  const int rank = H5Sget_simple_extent_ndims(space.get());
+  std::vector<hsize_t> dims(static_cast<std::size_t>(std::max(rank, 0)));
+  H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
+  H5Id type(H5Dget_type(d.get()), H5Tclose);
+  if (rank != 3 || H5Tget_class(type.get()) != H5T_FLOAT)
+    throw IoError(where + ": dataset '" + name + "' is " + io_detail::shape_text(dims) +
+                  (H5Tget_class(type.get()) == H5T_FLOAT ? "" : " and not floating point") +
+                  "; expected floats of shape samples x ny x nx");
+  const auto samples = static_cast<hsize_t>(limit > 0 ? std::min<hsize_t>(dims[0], hsize_t(limit)) : dims[0]);
+  torch::Tensor t = torch::empty({int64_t(samples), 1, int64_t(dims[1]), int64_t(dims[2])}, torch::kFloat32);
+  const hsize_t start[3] = {0, 0, 0}, count[3] = {samples, dims[1], dims[2]};
+  H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr);
+  H5Id memory(H5Screate_simple(3, count, nullptr), H5Sclose);
+  if (H5Dread(d.get(), H5T_NATIVE_FLOAT, memory.get(), space.get(), H5P_DEFAULT, t.data_ptr<float>()) < 0)
+    throw IoError(where + ": reading dataset '" + name + "' failed");
+  if (!torch::isfinite(t).all().item<bool>()) throw IoError(where + ": dataset '" + name + "' holds non-finite values");
+  return t;
+}
+
+struct Pairs {
+  torch::Tensor input, output;  // [samples, 1, ny, nx]
+};
+
+Pairs read_pairs(const Config& c, const std::string& key, const fs::path& config_dir) {
+  const fs::path file = resolve_data_file(c, key, config_dir);
+  const long limit = c.integer("data.samples");
+  Pairs p{read_samples(file, c.string("data.input"), limit), read_samples(file, c.string("data.output"), limit)};
+  if (p.input.sizes() != p.output.sizes())
+    throw IoError("data file '" + file.string() + "': '" + c.string("data.input") + "' is " +
+                  c10::str(p.input.sizes()) + " but '" + c.string("data.output") + "' is " + c10::str(p.output.sizes()));
+  return p;
+}
+
+// Scalar affine normalisation of inputs and outputs (scalars keep a model resolution-independent).
+struct Normalization {
+  double input_mean = 0.0, input_std = 1.0, output_mean = 0.0, output_std = 1.0;
+
+  static Normalization of(const Pairs& p) {
+    return {p.input.mean().item<double>(), std::max(p.input.std().item<double>(), 1e-12),
+            p.output.mean().item<double>(), std::max(p.output.std().item<double>(), 1e-12)};
+  }
+  nlohmann::json to_json() const {
+    return {{"input_mean", input_mean}, {"input_std", input_std}, {"output_mean", output_mean}, {"output_std", output_std}};
+  }
+  static Normalization from_json(const nlohmann::json& j, const fs::path& file) {
+    try {
+      return {j.at("input_mean").get<double>(), j.at("input_std").get<double>(), j.at("output_mean").get<double>(),
+              j.at("output_std").get<double>()};
+    } catch (const std::exception&) {
+      throw IoError("model file '" + file.string() + "': its header has no complete training.normalization");
+    }
+  }
+};
+
+// ---------------------------------------------------------------------------------------------
+// The three architectures behind one interface.
+
+struct Network {
+  std::shared_ptr<torch::nn::Module> module;
+  std::function<torch::Tensor(const torch::Tensor&)> forward;
+};
+
+Network make_network(const std::string& architecture, const nlohmann::json& options) {
+  if (architecture == "mgno") {
+    MgnoNet net(MgnoOptions::from_json(options));
+    return {net.ptr(), [net](const torch::Tensor& x) mutable { return net->forward(x); }};
+  }
+  if (architecture == "fno") {
+    FnoNet net(FnoOptions::from_json(options));
+    return {net.ptr(), [net](const torch::Tensor& x) mutable { return net->forward(x); }};
+  }
+  UnetNet net(UnetOptions::from_json(options));
+  return {net.ptr(), [net](const torch::Tensor& x) mutable { return net->forward(x); }};
+}
+
+// The physical prediction of normalised network on physical input.
+torch::Tensor predict(Network& net, const Normalization& n, const torch::Tensor& input) {
+  return net.forward((input - n.input_mean) / n.input_std) * n.output_std + n.output_mean;
+}
+
+void check_grid(const std::string& architecture, const nlohmann::json& options, const torch::Tensor& data,
+                const std::string& where) {
+  const int k = coarsenings(options, architecture);
+  const int64_t multiple = int64_t{1} << k;
+  for (int axis : {2, 3})
+    if (data.size(axis) % multiple != 0 || data.size(axis) < multiple)
+      throw ConfigError(where + ": the grid is " + std::to_string(data.size(3)) + " x " + std::to_string(data.size(2)) +
+                        "; this " + architecture + " network coarsens it " + std::to_string(k) +
+                        " time(s), so every axis must be a multiple of " + std::to_string(multiple));
+}
+
+// ---------------------------------------------------------------------------------------------
+// train
+
+void declare_data(Schema& s, const std::string& file_key, const char* file_doc) {
+  s.section("data", "Pairs (input, output) of fields: an HDF5 file of the darcy_dataset layout (docs/datasets.md)")
+      .string(file_key, required, file_doc)
+      .string("data.input", "a", "Dataset of the inputs, [samples, ny, nx]")
+      .string("data.output", "u", "Dataset of the outputs, same shape")
+      .integer("data.samples", 0, "Use the first this many samples (0: all)", Range::at_least(0));
+}
+
+void declare_network(Schema& s, const std::string& architecture) {
+  if (architecture == "mgno") {
+    s.section("network", "MgNO (the paper's Darcy model by default: ~0.57M parameters)")
+        .integer("network.channels", 24, "Channels of u and of the hidden f", Range::at_least(1).and_at_most(512))
+        .integer("network.layers", 4, "MgNO layers u <- GELU(MgConv(u) + Conv1x1(u))", Range::at_least(1).and_at_most(32))
+        .integer_list("network.smoothing", {1, 1, 1, 1, 1, 2}, "Smoothing steps per level (its length: the levels)",
+                      Length::at_least(1), Range::at_least(1).and_at_most(16))
+        .string("network.padding", "zeros", "The boundary condition the padding encodes",
+                {"zeros", "circular", "reflect"});
+  } else if (architecture == "fno") {
+    s.section("network", "FNO-2d (width 16 and 12 modes: ~0.59M parameters, near the MgNO default)")
+        .integer("network.width", 16, "Channels of the Fourier layers", Range::at_least(1).and_at_most(512))
+        .integer("network.modes", 12, "Fourier modes kept per axis (and sign of ky)", Range::at_least(1).and_at_most(256))
+        .integer("network.layers", 4, "Fourier layers", Range::at_least(1).and_at_most(32));
+  } else {
+    s.section("network", "U-Net (16 channels, 3 levels: ~0.47M parameters)")
+        .integer("network.channels", 16, "Channels of the finest level (doubling per level)",
+                 Range::at_least(1).and_at_most(256))
+        .integer("network.levels", 3, "Max-pooling levels", Range::at_least(1).and_at_most(8))
+        .string("network.padding", "zeros", "The boundary condition the padding encodes",
+                {"zeros", "circular", "reflect"});
+  }
+}
+
+nlohmann::json network_options(const Config& c, const std::string& architecture) {
+  nlohmann::json j = {{"in_channels", 1}, {"out_channels", 1}};
+  if (architecture == "mgno") {
+    j["channels"] = c.integer("network.channels");
+    j["layers"] = c.integer("network.layers");
+    j["smoothing"] = c.integers("network.smoothing");
+    j["padding"] = c.string("network.padding");
+  } else if (architecture == "fno") {
+    j["width"] = c.integer("network.width");
+    j["modes"] = c.integer("network.modes");
+    j["layers"] = c.integer("network.layers");
+  } else {
+    j["channels"] = c.integer("network.channels");
+    j["levels"] = c.integer("network.levels");
+    j["padding"] = c.string("network.padding");
+  }
+  return j;
+}
+
+torch::Tensor per_sample_loss(const std::string& loss, const torch::Tensor& p, const torch::Tensor& t) {
+  return loss == "h1" ? relative_h1(p, t) : relative_l2(p, t);
+}
+
+class OperatorTask : public TrainingTask {
+ public:
+  OperatorTask(Network net, Pairs data, Normalization n, std::string loss)
+      : net_(std::move(net)), data_(std::move(data)), n_(n), loss_(std::move(loss)) {}
+  torch::nn::Module& module() override { return *net_.module; }
+  std::int64_t samples() const override { return data_.input.size(0); }
+  torch::Tensor loss(const torch::Tensor& indices) override {
+    const torch::Tensor prediction = predict(net_, n_, data_.input.index_select(0, indices));
+    return per_sample_loss(loss_, prediction, data_.output.index_select(0, indices)).mean();
+  }
+
+ private:
+  Network net_;
+  Pairs data_;
+  Normalization n_;
+  std::string loss_;
+};
+
+std::function<Schema()> train_schema(const std::string& architecture) {
+  return [architecture] {
+    Schema s;
+    declare_data(s, "data.train", "The training split (validation: the last training.validation_fraction of it)");
+    declare_network(s, architecture);
+    s.string("loss", "h1", "Relative H1 (the paper's Darcy loss) or relative L2 error, per sample", {"h1", "l2"});
+    declare_training(s);
+    return s;
+  };
+}
+
+std::string format(const char* f, double v) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, f, v);
+  return buffer;
+}
+
+ModelRunResult train_operator(const std::string& architecture, const Config& c, const ModelRunContext& ctx) {
+  int ranks = 1;
+  MPI_Comm_size(ctx.comm, &ranks);
+  if (ranks != 1) throw ConfigError(c.label("model") + ": fluxion train runs on one rank (got " + std::to_string(ranks) + ")");
+  const auto start = std::chrono::steady_clock::now();
+  Pairs data = read_pairs(c, "data.train", ctx.config_dir);
+  const nlohmann::json options = network_options(c, architecture);
+  check_grid(architecture, options, data.input, c.label("data.train"));
+  const Normalization norm = Normalization::of(data);
+  const int64_t ny = data.input.size(2), nx = data.input.size(3), samples = data.input.size(0);
+
+  TrainingOptions topt = training_options(c, ctx.output_dir);
+  torch::manual_seed(topt.seed);
+  Network net = make_network(architecture, options);
+  const std::int64_t parameters = parameter_count(*net.module);
+  std::printf("%s: %lld parameters, %lld training pairs at %lld x %lld, %s loss\n", architecture.c_str(),
+              static_cast<long long>(parameters), static_cast<long long>(samples), static_cast<long long>(nx),
+              static_cast<long long>(ny), c.string("loss").c_str());
+  std::fflush(stdout);
+  OperatorTask task(net, std::move(data), norm, c.string("loss"));
+  const TrainingResult result = train(task, topt);
+
+  ModelHeader header;
+  header.architecture = architecture;
+  header.dim = 2;
+  header.network = options;
+  header.training = training_header(result, c, seconds_since(start));
+  header.training.update(
+      {{"grid", {nx, ny}}, {"samples", samples}, {"normalization", norm.to_json()}, {"loss", c.string("loss")}});
+  header.fluxion_version = kVersion;
+  const fs::path model_file = ctx.output_dir / (c.string("output.name") + ".pt");
+  save_model(model_file, *net.module, header);
+
+  ModelRunResult out;
+  out.outputs = {model_file, ctx.output_dir / "loss.csv"};
+  out.table = {{"network", architecture + ", " + std::to_string(parameters) + " parameters"},
+               {"data", std::to_string(samples) + " pairs at " + std::to_string(nx) + " x " + std::to_string(ny)},
+               {"epochs", std::to_string(result.history.size()) + " (stopped by " + result.stopped_by + ")"},
+               {"best validation loss", format("%.4e", result.best_validation_loss) + " (relative " + c.string("loss") +
+                                            ", epoch " + std::to_string(result.best_epoch) + ")"},
+               {"training time", format("%.1f", result.seconds) + " s"},
+               {"model", model_file.filename().string()}};
+  out.results = training_summary(result);
+  out.results.update({{"architecture", architecture}, {"parameters", parameters}, {"samples", samples}, {"grid", {nx, ny}}});
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// eval
+
+std::function<Schema()> eval_schema() {
+  return [] {
+    Schema s;
+    s.string("model_file", required, "The model to evaluate (a file from fluxion train of this architecture)");
+    declare_data(s, "data.test", "The test split (any resolution the network can coarsen)");
+    s.boolean("predictions", true, "Write predictions.h5 and predictions.xdmf (input, truth, prediction, error)");
+    return s;
+  };
+}
+
+// The predictions as one float32 HDF5 file plus an XDMF whose "times" are the samples.
+std::vector<fs::path> write_predictions(const fs::path& dir, const Pairs& data, const torch::Tensor& prediction) {
+  const int64_t n = data.input.size(0), ny = data.input.size(2), nx = data.input.size(3);
+  const torch::Tensor error = prediction - data.output;
+  const std::vector<std::pair<std::string, torch::Tensor>> arrays = {
+      {"input", data.input}, {"truth", data.output}, {"prediction", prediction}, {"error", error}};
+  DatasetFile file(dir / "predictions.h5");
+  const std::vector<std::size_t> dims = {std::size_t(n), std::size_t(ny), std::size_t(nx)};
+  for (const auto& [name, t] : arrays) {
+    file.create(name, dims, true);
+    const torch::Tensor d = t.to(torch::kFloat64).contiguous();
+    for (int64_t i = 0; i < n; ++i) {
+      const double* row = d[i].data_ptr<double>();
+      file.write_row(name, i, std::vector<double>(row, row + ny * nx));
+    }
+  }
+  file.text_attribute("fluxion_version", kVersion);
+  file.commit();
+  std::string x = "<?xml version=\"1.0\" ?>\n<Xdmf Version=\"3.0\">\n <Domain>\n"
+                  "  <Grid Name=\"samples\" GridType=\"Collection\" CollectionType=\"Temporal\">\n";
+  for (int64_t i = 0; i < n; ++i) {
+    x += "   <Grid Name=\"sample " + std::to_string(i) + "\" GridType=\"Uniform\">\n    <Time Value=\"" +
+         std::to_string(i) + "\"/>\n    <Topology TopologyType=\"3DCoRectMesh\" Dimensions=\"2 " +
+         std::to_string(ny + 1) + " " + std::to_string(nx + 1) +
+         "\"/>\n    <Geometry GeometryType=\"ORIGIN_DXDYDZ\">\n"
+         "     <DataItem Dimensions=\"3\" Format=\"XML\">0 0 0</DataItem>\n"
+         "     <DataItem Dimensions=\"3\" Format=\"XML\">" + format("%.17g", 1.0 / double(nx)) + " " +
+         format("%.17g", 1.0 / double(ny)) + " " +
+         format("%.17g", 1.0 / double(nx)) + "</DataItem>\n    </Geometry>\n";
+    for (const auto& [name, t] : arrays)
+      x += "    <Attribute Name=\"" + name + "\" AttributeType=\"Scalar\" Center=\"Cell\">\n"
+           "     <DataItem ItemType=\"HyperSlab\" Dimensions=\"1 " + std::to_string(ny) + " " + std::to_string(nx) +
+           "\">\n      <DataItem Dimensions=\"3 3\" Format=\"XML\">" + std::to_string(i) + " 0 0 1 1 1 1 " +
+           std::to_string(ny) + " " + std::to_string(nx) + "</DataItem>\n      <DataItem Dimensions=\"" +
+           std::to_string(n) + " " + std::to_string(ny) + " " + std::to_string(nx) +
+           "\" NumberType=\"Float\" Precision=\"4\" Format=\"HDF\">predictions.h5:/" + name +
+           "</DataItem>\n     </DataItem>\n    </Attribute>\n";
+    x += "   </Grid>\n";
+  }
+  x += "  </Grid>\n </Domain>\n</Xdmf>\n";
+  io_detail::write_text_atomically(dir / "predictions.xdmf", x);
+  return {dir / "predictions.h5", dir / "predictions.xdmf"};
+}
+
+ModelRunResult eval_operator(const std::string& architecture, const Config& c, const ModelRunContext& ctx) {
+  const fs::path model_file = resolve_data_file(c, "model_file", ctx.config_dir);
+  const ModelHeader header = read_model_header(model_file);
+  check_model_header(header, model_file, architecture, 2);
+  const Normalization norm = Normalization::from_json(header.training.value("normalization", nlohmann::json()), model_file);
+  Network net = make_network(architecture, header.network);
+  load_weights(model_file, *net.module);
+  net.module->eval();
+  const Pairs data = read_pairs(c, "data.test", ctx.config_dir);
+  check_grid(architecture, header.network, data.input, c.label("data.test"));
+
+  const auto start = std::chrono::steady_clock::now();
+  torch::Tensor prediction;
+  {
+    torch::NoGradGuard no_grad;
+    std::vector<torch::Tensor> parts;
+    for (int64_t i = 0; i < data.input.size(0); i += 16)
+      parts.push_back(predict(net, norm, data.input.narrow(0, i, std::min<int64_t>(16, data.input.size(0) - i))));
+    prediction = torch::cat(parts);
+  }
+  const double seconds = seconds_since(start);
+  if (!torch::isfinite(prediction).all().item<bool>())
+    throw NumericalError("model file '" + model_file.string() + "' predicts non-finite values on " +
+                         c.string("data.test"));
+  const torch::Tensor l2 = relative_l2(prediction, data.output), h1 = relative_h1(prediction, data.output);
+  const int64_t n = data.input.size(0), ny = data.input.size(2), nx = data.input.size(3);
+
+  ModelRunResult out;
+  out.table = {{"model", model_file.string() + " (" + architecture + ")"},
+               {"test data", std::to_string(n) + " pairs at " + std::to_string(nx) + " x " + std::to_string(ny)},
+               {"relative L2 error", format("%.4e", l2.mean().item<double>()) + " (mean; max " +
+                                         format("%.3e", l2.max().item<double>()) + ")"},
+               {"relative H1 error", format("%.4e", h1.mean().item<double>()) + " (mean; max " +
+                                         format("%.3e", h1.max().item<double>()) + ")"},
+               {"inference", format("%.3f", seconds) + " s (" + format("%.2f", 1e3 * seconds / double(n)) + " ms per sample)"}};
+  out.results = {{"architecture", architecture},
+                 {"samples", n},
+                 {"grid", {nx, ny}},
+                 {"training_grid", header.training.value("grid", nlohmann::json())},
+                 {"relative_l2", l2.mean().item<double>()},
+                 {"relative_h1", h1.mean().item<double>()},
+                 {"relative_l2_max", l2.max().item<double>()},
+                 {"relative_h1_max", h1.max().item<double>()},
+                 {"inference_seconds", seconds}};
+  if (c.boolean("predictions")) out.outputs = write_predictions(ctx.output_dir, data, prediction);
+  return out;
+}
+
+}  // namespace
+
+void register_operator_models() {
+  const std::vector<std::pair<std::string, std::string>> models = {
+      {"mgno", "multigrid neural operator (V-cycles of learned convolutions), from (input, output) field pairs"},
+      {"fno", "Fourier neural operator (FNO-2d), the MgNO baseline"},
+      {"unet", "U-Net, the MgNO baseline"}};
+  for (const auto& [name, description] : models)
+    ModelRegistry::instance().add(
+        {name, description, train_schema(name), eval_schema(),
+         [name](const Config& c, const ModelRunContext& ctx) { return train_operator(name, c, ctx); },
+         [name](const Config& c, const ModelRunContext& ctx) { return eval_operator(name, c, ctx); }});
+}
+
+}  // namespace fluxion::learn
