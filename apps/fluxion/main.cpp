@@ -284,8 +284,13 @@ int run(const RunOptions& opt, fs::path& failed_dir, const std::string& verb = "
   std::string files;
   for (const auto& p : outputs) files += p.filename().string() + " ";
   result.table.push_back({"output", out_dir.string() + "/ (" + files + "summary.json)"});
-  if (verb == "run" && !outputs.empty())
-    result.table.push_back({"open in ParaView", outputs[1 < outputs.size() ? 1 : 0].string()});
+  // The file ParaView opens: the XDMF sidecar of a run (data-set apps and eval without
+  // predictions write none).
+  for (const auto& p : outputs)
+    if (p.extension() == ".xdmf") {
+      result.table.push_back({"open in ParaView", p.string()});
+      break;
+    }
   print_table(app->name + (config.string("title").empty() ? "" : ": " + config.string("title")), result.table);
   return 0;
 }
