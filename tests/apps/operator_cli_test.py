@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """End-to-end tests of the neural operators (issue 9) through `fluxion train` and `fluxion eval`:
 MgNO learns a known linear map between fields from pairs in an HDF5 file (the darcy_dataset
-layout) and predicts held-out pairs far better than the best constant; eval writes predictions
-with an XDMF, also at another resolution; FNO and U-Net train in the same loop; bad data files,
+layout) and predicts held-out pairs far better than the best constant; it learns a time step from
+trajectories (the ns2d_dataset layout) and rolls it out; eval writes predictions with an XDMF, also
+at another resolution; FNO and U-Net train in the same loop; bad data files,
 grids the network cannot coarsen and model files of another architecture are clear errors."""
 import json
 import pathlib
@@ -123,6 +124,55 @@ class Mgno(unittest.TestCase):
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("model.pt", r.stderr)
         self.assertIn("mgno", r.stderr)
+
+
+def trajectory_file(name, count, snapshots, n, seed):
+    """Trajectories of the map above as a time step: w[k + 1] = target(w[k])."""
+    path = cli.WORK / name
+    w = [smooth_fields(np.random.default_rng(seed), count, n)]
+    for _ in range(snapshots - 1):
+        w.append(target(w[-1]))
+    with h5py.File(path, "w") as f:
+        f["vorticity"] = np.stack(w, axis=1).astype(np.float32)
+    return path
+
+
+class Trajectories(unittest.TestCase):
+    def test_learns_a_time_step_from_trajectories_and_rolls_it_out(self):
+        train = trajectory_file("traj_train.h5", 24, 5, 32, seed=10)
+        test = trajectory_file("traj_test.h5", 6, 5, 32, seed=11)
+        cfg = write("traj.yaml", f"""\
+            model: mgno
+            data: {{train: {train}, input: vorticity, step: 1}}
+            network: {{channels: 8, layers: 2, smoothing: [1, 1, 2], padding: zeros}}
+            loss: l2
+            residual: true
+            training: {{epochs: 40, batch_size: 8, learning_rate: 0.003, schedule: one_cycle, threads: 1,
+                        checkpoint: false}}
+            """)
+        r = run(["train", str(cfg), "-o", "traj"])
+        self.assertEqual(r.returncode, 0, r.stderr + r.stdout)
+        self.assertEqual(json.loads((cli.WORK / "traj" / "summary.json").read_text())["results"]["samples"], 24 * 4)
+        ev = write("traj_eval.yaml", f"""\
+            model: mgno
+            model_file: {cli.WORK / 'traj' / 'model.pt'}
+            data: {{test: {test}, input: vorticity, step: 1}}
+            rollout: 3
+            """)
+        r = run(["eval", str(ev), "-o", "traj-eval"])
+        self.assertEqual(r.returncode, 0, r.stderr + r.stdout)
+        results = json.loads((cli.WORK / "traj-eval" / "summary.json").read_text())["results"]
+        self.assertEqual(results["samples"], 6 * 4)
+        self.assertLess(results["relative_l2"], 0.1)
+        self.assertEqual(results["rollout"]["steps"], 3)
+        self.assertLess(results["rollout"]["relative_l2"], 0.2)
+        # Too long a rollout, a key without effect, a step longer than the trajectories.
+        for text, needle in ((ev.read_text().replace("rollout: 3", "rollout: 5"), "rollout"),
+                             (ev.read_text().replace("step: 1}", "step: 1, output: u}"), "data.output"),
+                             (ev.read_text().replace("step: 1}", "step: 5}"), "data.step")):
+            r = run(["eval", str(write("traj_bad.yaml", text)), "-o", "traj-bad"])
+            self.assertNotEqual(r.returncode, 0, text)
+            self.assertIn(needle, r.stderr)
 
 
 class Baselines(unittest.TestCase):

@@ -2,6 +2,7 @@
 #include "fluxion/learn/dcdm_net.hpp"
 
 #include "fluxion/core/error.hpp"
+#include "fluxion/learn/model_file.hpp"
 
 namespace fluxion::learn {
 
@@ -12,15 +13,7 @@ nlohmann::json DcdmNetOptions::to_json() const {
 
 DcdmNetOptions DcdmNetOptions::from_json(const nlohmann::json& j) {
   DcdmNetOptions o;
-  const auto get = [&](const char* key, int lo, int hi) {
-    if (!j.contains(key) || !j[key].is_number_integer())
-      throw Error(std::string("network.") + key + ": missing or not an integer");
-    const int v = j[key].get<int>();
-    if (v < lo || v > hi)
-      throw Error(std::string("network.") + key + " = " + std::to_string(v) + " is outside [" + std::to_string(lo) +
-                  ", " + std::to_string(hi) + "]");
-    return v;
-  };
+  const auto get = [&](const char* key, int lo, int hi) { return network_integer(j, key, lo, hi); };
   o.dim = get("dim", 2, 3);
   o.channels = get("channels", 1, 256);
   o.levels = get("levels", 0, 6);

@@ -120,4 +120,14 @@ void load_weights(const fs::path& file, torch::nn::Module& module) {
   }
 }
 
+int network_integer(const nlohmann::json& network, const char* key, int lo, int hi) {
+  if (!network.contains(key) || !network[key].is_number_integer())
+    throw Error(std::string("network.") + key + ": missing or not an integer");
+  const int v = network[key].get<int>();
+  if (v < lo || v > hi)
+    throw Error(std::string("network.") + key + " = " + std::to_string(v) + " is outside [" + std::to_string(lo) +
+                ", " + std::to_string(hi) + "]");
+  return v;
+}
+
 }  // namespace fluxion::learn

@@ -39,4 +39,8 @@ void check_model_header(const ModelHeader& header, const std::filesystem::path& 
 /// tensor is missing or has another shape.
 void load_weights(const std::filesystem::path& file, torch::nn::Module& module);
 
+/// The integer `key` of a header's network object, within [lo, hi]; throws Error naming
+/// "network.<key>" when it is missing, not an integer or out of range.
+int network_integer(const nlohmann::json& network, const char* key, int lo, int hi);
+
 }  // namespace fluxion::learn

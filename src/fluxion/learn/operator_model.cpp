@@ -35,9 +35,11 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Data: one array [samples, ny, nx] per name, read whole as float32 [samples, 1, ny, nx].
+// Data: pairs of fields from one HDF5 file, either two arrays [samples, ny, nx] (input, output)
+// or one array of trajectories [trajectories, snapshots, ny, nx] whose pairs are snapshots k
+// apart (the ns2d_dataset layout). Read whole as float32.
 
-torch::Tensor read_samples(const fs::path& file, const std::string& name, long limit) {
+torch::Tensor read_array(const fs::path& file, const std::string& name, int rank, const char* layout) {
   io_detail::QuietHdf5 quiet;
   const std::string where = "data file '" + file.string() + "'";
   if (!fs::exists(file)) throw IoError(where + " does not exist");
@@ -47,20 +49,17 @@ torch::Tensor read_samples(const fs::path& file, const std::string& name, long l
     throw IoError(where + " has no dataset '" + name + "' (see docs/datasets.md for the layout)");
   H5Id d(H5Dopen2(f.get(), name.c_str(), H5P_DEFAULT), H5Dclose);
   H5Id space(H5Dget_space(d.get()), H5Sclose);
-  const int rank = H5Sget_simple_extent_ndims(space.get());
-  std::vector<hsize_t> dims(static_cast<std::size_t>(std::max(rank, 0)));
+  const int found = H5Sget_simple_extent_ndims(space.get());
+  std::vector<hsize_t> dims(static_cast<std::size_t>(std::max(found, 0)));
   H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
   H5Id type(H5Dget_type(d.get()), H5Tclose);
-  if (rank != 3 || H5Tget_class(type.get()) != H5T_FLOAT)
+  const bool floats = H5Tget_class(type.get()) == H5T_FLOAT;
+  if (found != rank || !floats)
     throw IoError(where + ": dataset '" + name + "' is " + io_detail::shape_text(dims) +
-                  (H5Tget_class(type.get()) == H5T_FLOAT ? "" : " and not floating point") +
-                  "; expected floats of shape samples x ny x nx");
-  const auto samples = static_cast<hsize_t>(limit > 0 ? std::min<hsize_t>(dims[0], hsize_t(limit)) : dims[0]);
-  torch::Tensor t = torch::empty({int64_t(samples), 1, int64_t(dims[1]), int64_t(dims[2])}, torch::kFloat32);
-  const hsize_t start[3] = {0, 0, 0}, count[3] = {samples, dims[1], dims[2]};
-  H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr);
-  H5Id memory(H5Screate_simple(3, count, nullptr), H5Sclose);
-  if (H5Dread(d.get(), H5T_NATIVE_FLOAT, memory.get(), space.get(), H5P_DEFAULT, t.data_ptr<float>()) < 0)
+                  (floats ? "" : " and not floating point") + "; expected floats of shape " + layout);
+  std::vector<int64_t> shape(dims.begin(), dims.end());
+  torch::Tensor t = torch::empty(shape, torch::kFloat32);
+  if (H5Dread(d.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data_ptr<float>()) < 0)
     throw IoError(where + ": reading dataset '" + name + "' failed");
   if (!torch::isfinite(t).all().item<bool>()) throw IoError(where + ": dataset '" + name + "' holds non-finite values");
   return t;
@@ -70,31 +69,60 @@ struct Pairs {
   torch::Tensor input, output;  // [samples, 1, ny, nx]
 };
 
+// Trajectories [trajectories, snapshots, ny, nx] of data.input (data.step > 0), or empty.
+torch::Tensor read_trajectories(const Config& c, const fs::path& file) {
+  return read_array(file, c.string("data.input"), 4, "trajectories x snapshots x ny x nx (data.step > 0)");
+}
+
 Pairs read_pairs(const Config& c, const std::string& key, const fs::path& config_dir) {
   const fs::path file = resolve_data_file(c, key, config_dir);
-  const long limit = c.integer("data.samples");
-  Pairs p{read_samples(file, c.string("data.input"), limit), read_samples(file, c.string("data.output"), limit)};
-  if (p.input.sizes() != p.output.sizes())
-    throw IoError("data file '" + file.string() + "': '" + c.string("data.input") + "' is " +
-                  c10::str(p.input.sizes()) + " but '" + c.string("data.output") + "' is " + c10::str(p.output.sizes()));
+  const long limit = c.integer("data.samples"), step = c.integer("data.step");
+  Pairs p;
+  if (step == 0) {
+    const char* layout = "samples x ny x nx (data.step 0)";
+    p = {read_array(file, c.string("data.input"), 3, layout), read_array(file, c.string("data.output"), 3, layout)};
+    if (p.input.sizes() != p.output.sizes())
+      throw IoError("data file '" + file.string() + "': '" + c.string("data.input") + "' is " +
+                    c10::str(p.input.sizes()) + " but '" + c.string("data.output") + "' is " + c10::str(p.output.sizes()));
+    p.input = p.input.unsqueeze(1);
+    p.output = p.output.unsqueeze(1);
+  } else {
+    if (c.is_set("data.output"))
+      c.fail("data.output", "has no effect with data.step > 0 (pairs are snapshots of data.input); remove it");
+    const torch::Tensor w = read_trajectories(c, file);
+    if (step >= w.size(1))
+      c.fail("data.step", std::to_string(step) + " snapshots apart needs trajectories longer than the " +
+                              std::to_string(w.size(1)) + " snapshots of '" + file.string() + "'");
+    const int64_t pairs = w.size(1) - step;
+    p.input = w.narrow(1, 0, pairs).reshape({-1, 1, w.size(2), w.size(3)});
+    p.output = w.narrow(1, step, pairs).reshape({-1, 1, w.size(2), w.size(3)});
+  }
+  if (limit > 0 && limit < p.input.size(0)) {
+    p.input = p.input.narrow(0, 0, limit);
+    p.output = p.output.narrow(0, 0, limit);
+  }
   return p;
 }
 
-// Scalar affine normalisation of inputs and outputs (scalars keep a model resolution-independent).
+// Scalar affine normalisation of inputs and targets (scalars keep a model resolution-independent).
+// With `residual` the network's target is output - input (a time step's change).
 struct Normalization {
   double input_mean = 0.0, input_std = 1.0, output_mean = 0.0, output_std = 1.0;
+  bool residual = false;
 
-  static Normalization of(const Pairs& p) {
-    return {p.input.mean().item<double>(), std::max(p.input.std().item<double>(), 1e-12),
-            p.output.mean().item<double>(), std::max(p.output.std().item<double>(), 1e-12)};
+  static Normalization of(const Pairs& p, bool residual) {
+    const torch::Tensor target = residual ? p.output - p.input : p.output;
+    return {p.input.mean().item<double>(), std::max(p.input.std().item<double>(), 1e-12), target.mean().item<double>(),
+            std::max(target.std().item<double>(), 1e-12), residual};
   }
   nlohmann::json to_json() const {
-    return {{"input_mean", input_mean}, {"input_std", input_std}, {"output_mean", output_mean}, {"output_std", output_std}};
+    return {{"input_mean", input_mean},   {"input_std", input_std}, {"output_mean", output_mean},
+            {"output_std", output_std}, {"residual", residual}};
   }
   static Normalization from_json(const nlohmann::json& j, const fs::path& file) {
     try {
       return {j.at("input_mean").get<double>(), j.at("input_std").get<double>(), j.at("output_mean").get<double>(),
-              j.at("output_std").get<double>()};
+              j.at("output_std").get<double>(), j.value("residual", false)};
     } catch (const std::exception&) {
       throw IoError("model file '" + file.string() + "': its header has no complete training.normalization");
     }
@@ -124,7 +152,8 @@ Network make_network(const std::string& architecture, const nlohmann::json& opti
 
 // The physical prediction of normalised network on physical input.
 torch::Tensor predict(Network& net, const Normalization& n, const torch::Tensor& input) {
-  return net.forward((input - n.input_mean) / n.input_std) * n.output_std + n.output_mean;
+  const torch::Tensor y = net.forward((input - n.input_mean) / n.input_std) * n.output_std + n.output_mean;
+  return n.residual ? y + input : y;
 }
 
 void check_grid(const std::string& architecture, const nlohmann::json& options, const torch::Tensor& data,
@@ -146,7 +175,11 @@ void declare_data(Schema& s, const std::string& file_key, const char* file_doc) 
       .string(file_key, required, file_doc)
       .string("data.input", "a", "Dataset of the inputs, [samples, ny, nx]")
       .string("data.output", "u", "Dataset of the outputs, same shape")
-      .integer("data.samples", 0, "Use the first this many samples (0: all)", Range::at_least(0));
+      .integer("data.samples", 0, "Use the first this many pairs (0: all)", Range::at_least(0))
+      .integer("data.step", 0,
+               "0: data.input and data.output are [samples, ny, nx]; k > 0: data.input is trajectories "
+               "[trajectories, snapshots, ny, nx] (ns2d_dataset) and a pair is (snapshot i, snapshot i + k)",
+               Range::at_least(0));
 }
 
 void declare_network(Schema& s, const std::string& architecture) {
@@ -219,7 +252,8 @@ std::function<Schema()> train_schema(const std::string& architecture) {
     Schema s;
     declare_data(s, "data.train", "The training split (validation: the last training.validation_fraction of it)");
     declare_network(s, architecture);
-    s.string("loss", "h1", "Relative H1 (the paper's Darcy loss) or relative L2 error, per sample", {"h1", "l2"});
+    s.string("loss", "h1", "Relative H1 (the paper's Darcy loss) or relative L2 error, per sample", {"h1", "l2"})
+        .boolean("residual", false, "Learn output - input (a time step's change: the authors' NS models add the input)");
     declare_training(s);
     return s;
   };
@@ -239,7 +273,7 @@ ModelRunResult train_operator(const std::string& architecture, const Config& c, 
   Pairs data = read_pairs(c, "data.train", ctx.config_dir);
   const nlohmann::json options = network_options(c, architecture);
   check_grid(architecture, options, data.input, c.label("data.train"));
-  const Normalization norm = Normalization::of(data);
+  const Normalization norm = Normalization::of(data, c.boolean("residual"));
   const int64_t ny = data.input.size(2), nx = data.input.size(3), samples = data.input.size(0);
 
   TrainingOptions topt = training_options(c, ctx.output_dir);
@@ -286,7 +320,11 @@ std::function<Schema()> eval_schema() {
     Schema s;
     s.string("model_file", required, "The model to evaluate (a file from fluxion train of this architecture)");
     declare_data(s, "data.test", "The test split (any resolution the network can coarsen)");
-    s.boolean("predictions", true, "Write predictions.h5 and predictions.xdmf (input, truth, prediction, error)");
+    s.boolean("predictions", true, "Write predictions.h5 and predictions.xdmf (input, truth, prediction, error)")
+        .integer("rollout", 0,
+                 "With data.step > 0: also apply the model this many times from each trajectory's first snapshot "
+                 "and report the relative L2 error against snapshot rollout x data.step (0: no rollout)",
+                 Range::at_least(0));
     return s;
   };
 }
@@ -346,19 +384,20 @@ ModelRunResult eval_operator(const std::string& architecture, const Config& c, c
   const Pairs data = read_pairs(c, "data.test", ctx.config_dir);
   check_grid(architecture, header.network, data.input, c.label("data.test"));
 
-  const auto start = std::chrono::steady_clock::now();
-  torch::Tensor prediction;
-  {
+  const auto predict_all = [&](const torch::Tensor& input) {
     torch::NoGradGuard no_grad;
     std::vector<torch::Tensor> parts;
-    for (int64_t i = 0; i < data.input.size(0); i += 16)
-      parts.push_back(predict(net, norm, data.input.narrow(0, i, std::min<int64_t>(16, data.input.size(0) - i))));
-    prediction = torch::cat(parts);
-  }
+    for (int64_t i = 0; i < input.size(0); i += 16)
+      parts.push_back(predict(net, norm, input.narrow(0, i, std::min<int64_t>(16, input.size(0) - i))));
+    torch::Tensor p = torch::cat(parts);
+    if (!torch::isfinite(p).all().item<bool>())
+      throw NumericalError("model file '" + model_file.string() + "' predicts non-finite values on " +
+                           c.string("data.test"));
+    return p;
+  };
+  const auto start = std::chrono::steady_clock::now();
+  const torch::Tensor prediction = predict_all(data.input);
   const double seconds = seconds_since(start);
-  if (!torch::isfinite(prediction).all().item<bool>())
-    throw NumericalError("model file '" + model_file.string() + "' predicts non-finite values on " +
-                         c.string("data.test"));
   const torch::Tensor l2 = relative_l2(prediction, data.output), h1 = relative_h1(prediction, data.output);
   const int64_t n = data.input.size(0), ny = data.input.size(2), nx = data.input.size(3);
 
@@ -379,6 +418,21 @@ ModelRunResult eval_operator(const std::string& architecture, const Config& c, c
                  {"relative_l2_max", l2.max().item<double>()},
                  {"relative_h1_max", h1.max().item<double>()},
                  {"inference_seconds", seconds}};
+  if (const long rollout = c.integer("rollout"); rollout > 0) {
+    const long step = c.integer("data.step");
+    if (step == 0) c.fail("rollout", "needs trajectories: set data.step > 0");
+    const torch::Tensor w = read_trajectories(c, resolve_data_file(c, "data.test", ctx.config_dir));
+    if (rollout * step >= w.size(1))
+      c.fail("rollout", std::to_string(rollout) + " steps of " + std::to_string(step) + " snapshots need more than the " +
+                            std::to_string(w.size(1)) + " snapshots of the test trajectories");
+    torch::Tensor x = w.narrow(1, 0, 1);
+    for (long r = 0; r < rollout; ++r) x = predict_all(x);
+    const torch::Tensor e = relative_l2(x, w.narrow(1, rollout * step, 1));
+    out.table.push_back({"rollout relative L2", format("%.4e", e.mean().item<double>()) + " after " +
+                                                    std::to_string(rollout) + " steps (mean of " +
+                                                    std::to_string(w.size(0)) + " trajectories)"});
+    out.results["rollout"] = {{"steps", rollout}, {"relative_l2", e.mean().item<double>()}};
+  }
   if (c.boolean("predictions")) out.outputs = write_predictions(ctx.output_dir, data, prediction);
   return out;
 }

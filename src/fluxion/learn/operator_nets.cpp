@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "fluxion/core/error.hpp"
+#include "fluxion/learn/model_file.hpp"
 
 namespace fluxion::learn {
 
@@ -27,16 +28,6 @@ std::string to_string(Padding p) {
 }
 
 namespace {
-
-int get_int(const nlohmann::json& j, const char* key, int lo, int hi) {
-  if (!j.contains(key) || !j[key].is_number_integer())
-    throw Error(std::string("network.") + key + ": missing or not an integer");
-  const int v = j[key].get<int>();
-  if (v < lo || v > hi)
-    throw Error(std::string("network.") + key + " = " + std::to_string(v) + " is outside [" + std::to_string(lo) + ", " +
-                std::to_string(hi) + "]");
-  return v;
-}
 
 Padding get_padding(const nlohmann::json& j) {
   if (!j.contains("padding") || !j["padding"].is_string()) throw Error("network.padding: missing or not a string");
@@ -67,10 +58,10 @@ nlohmann::json MgnoOptions::to_json() const {
 
 MgnoOptions MgnoOptions::from_json(const nlohmann::json& j) {
   MgnoOptions o;
-  o.in_channels = get_int(j, "in_channels", 1, 64);
-  o.out_channels = get_int(j, "out_channels", 1, 64);
-  o.channels = get_int(j, "channels", 1, 512);
-  o.layers = get_int(j, "layers", 1, 32);
+  o.in_channels = network_integer(j, "in_channels", 1, 64);
+  o.out_channels = network_integer(j, "out_channels", 1, 64);
+  o.channels = network_integer(j, "channels", 1, 512);
+  o.layers = network_integer(j, "layers", 1, 32);
   if (!j.contains("smoothing") || !j["smoothing"].is_array() || j["smoothing"].empty() || j["smoothing"].size() > 10)
     throw Error("network.smoothing: missing, or not a list of 1 to 10 step counts (one per level)");
   o.smoothing.clear();
@@ -161,11 +152,11 @@ nlohmann::json FnoOptions::to_json() const {
 
 FnoOptions FnoOptions::from_json(const nlohmann::json& j) {
   FnoOptions o;
-  o.in_channels = get_int(j, "in_channels", 1, 64);
-  o.out_channels = get_int(j, "out_channels", 1, 64);
-  o.width = get_int(j, "width", 1, 512);
-  o.modes = get_int(j, "modes", 1, 256);
-  o.layers = get_int(j, "layers", 1, 32);
+  o.in_channels = network_integer(j, "in_channels", 1, 64);
+  o.out_channels = network_integer(j, "out_channels", 1, 64);
+  o.width = network_integer(j, "width", 1, 512);
+  o.modes = network_integer(j, "modes", 1, 256);
+  o.layers = network_integer(j, "layers", 1, 32);
   return o;
 }
 
@@ -228,10 +219,10 @@ nlohmann::json UnetOptions::to_json() const {
 
 UnetOptions UnetOptions::from_json(const nlohmann::json& j) {
   UnetOptions o;
-  o.in_channels = get_int(j, "in_channels", 1, 64);
-  o.out_channels = get_int(j, "out_channels", 1, 64);
-  o.channels = get_int(j, "channels", 1, 256);
-  o.levels = get_int(j, "levels", 1, 8);
+  o.in_channels = network_integer(j, "in_channels", 1, 64);
+  o.out_channels = network_integer(j, "out_channels", 1, 64);
+  o.channels = network_integer(j, "channels", 1, 256);
+  o.levels = network_integer(j, "levels", 1, 8);
   o.padding = get_padding(j);
   return o;
 }
