@@ -13,13 +13,14 @@ Writes bench/results/dcdm_bench_<date>.md (the table, with machine, command, dat
 import argparse
 import datetime
 import json
-import os
 import pathlib
 import platform
 import re
 import subprocess
 import sys
 import tempfile
+
+import machine
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SCENES = {  # name -> (config, cells, model)
@@ -92,9 +93,9 @@ def main():
                     r = run(a.fluxion, scene, solver, rtol, a.steps, a.cap, work)
                     results[f"{scene} {rtol:g} {solver}"] = r
                     print(scene, rtol, solver, r.get("iterations", r.get("error")), flush=True)
-    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+    cpu = machine.cpu_model()
     lines = [f"# DCDM benchmark ({datetime.date.today()})", "",
-             f"Machine: {cpu}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}; one rank.",
+             f"Machine: {cpu}, {machine.cpus()} CPUs, {platform.system()} {platform.release()}; one rank.",
              f"Command: /usr/bin/python3 bench/dcdm_bench.py {' '.join(sys.argv[1:])}", "",
              "Per pressure solve of the first steps of the scene (iterations: per step; seconds: mean per solve; "
              "network: DCDM's network share of the run's time, from -log_view). '-' : did not reach the tolerance "

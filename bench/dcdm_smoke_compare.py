@@ -18,13 +18,14 @@ import argparse
 import datetime
 import json
 import pathlib
-import platform
 import subprocess
 import sys
 import tempfile
 
 import h5py
 import numpy as np
+
+import machine
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SCENES = {  # name -> (config, cells, model, steps; DCDM on 2 CPUs: ~2 s per solve in 2D, ~50 s in 3D)
@@ -104,10 +105,8 @@ def main():
     out.mkdir(parents=True, exist_ok=True)
     stem = out / f"dcdm_smoke_compare_{date}"
     stem.with_suffix(".json").write_text(json.dumps(rows, indent=1) + "\n")
-    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")),
-               platform.processor())
     lines = [f"# A smoke run with DCDM in every pressure solve against the same run with multigrid ({date})", "",
-             f"Machine: {cpu}, {len(__import__('os').sched_getaffinity(0))} CPUs. Command: "
+             f"Machine: {machine.cpu_model()}, {machine.cpus()} CPUs. Command: "
              f"`/usr/bin/python3 bench/dcdm_smoke_compare.py {' '.join(sys.argv[1:])}`.", "",
              "Fields at the last step against the reference run (multigrid CG to 1e-10): relative L2 "
              "differences over the fluid cells. Iterations: mean per pressure solve.", "",

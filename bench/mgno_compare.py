@@ -12,12 +12,12 @@ import argparse
 import csv
 import datetime
 import json
-import os
 import pathlib
-import platform
 import subprocess
 import sys
 import tempfile
+
+import machine
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
@@ -64,10 +64,8 @@ def main():
     out.mkdir(parents=True, exist_ok=True)
     stem = out / f"mgno_darcy_{date}"
     stem.with_suffix(".json").write_text(json.dumps(rows, indent=1) + "\n")
-    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")),
-               platform.processor())
     lines = [f"# MgNO, FNO and U-Net on Darcy 64^2 ({date})", "",
-             f"Machine: {cpu}, {len(os.sched_getaffinity(0))} CPUs; each model trained on 1 thread "
+             f"Machine: {machine.cpu_model()}, {machine.cpus()} CPUs; each model trained on 1 thread "
              f"(apps/configs/<model>_darcy.yaml). Command: `/usr/bin/python3 bench/mgno_compare.py "
              f"{' '.join(sys.argv[1:])}`.", "",
              "Test split: 100 pairs; errors are means over the samples (relative, per sample). "

@@ -25,7 +25,6 @@ namespace {
 
 using clock = std::chrono::steady_clock;
 
-double seconds_since(clock::time_point start) { return std::chrono::duration<double>(clock::now() - start).count(); }
 
 Schema darcy_schema() {
   Schema s;
@@ -190,14 +189,7 @@ class DarcyDatasetApp {
                                            static_cast<std::size_t>(cells_[0])};
     file->create("a", dims, single);
     file->create("u", dims, single);
-    std::vector<std::uint64_t> seeds;
-    std::vector<std::int64_t> indices;
-    for (long i = 0; i < count; ++i) {
-      seeds.push_back(seed_of(first + i));
-      indices.push_back(first + i);
-    }
-    file->write("seeds", seeds);
-    file->write("sample_index", indices);
+    write_item_ids(*file, "sample_index", first, count, [&](long i) { return seed_of(i); });
     file->text_attribute("split", split);
     file->text_attribute("layout",
                     "a[sample, y, x], u[sample, y, x]: averages over the cells [i/nx, (i+1)/nx] x [j/ny, (j+1)/ny] "
@@ -249,9 +241,7 @@ class DarcyDatasetApp {
                            {"sample_seconds", solve_seconds},
                            {"generation_seconds", seconds_},
                            {"ranks", ranks_}};
-    nlohmann::json files = nlohmann::json::object();
-    for (const auto& p : outputs_) files[p.stem().string()] = p.filename().string();
-    r.results["files"] = files;
+    r.results["files"] = file_names(outputs_);
     return r;
   }
 

@@ -71,4 +71,22 @@ void compute_in_rounds(MPI_Comm comm, long count, std::size_t values,
   }
 }
 
+void write_item_ids(DatasetFile& file, const std::string& index_name, long first, long count,
+                    const std::function<std::uint64_t(long item)>& seed_of) {
+  std::vector<std::uint64_t> seeds;
+  std::vector<std::int64_t> indices;
+  for (long i = first; i < first + count; ++i) {
+    seeds.push_back(seed_of(i));
+    indices.push_back(i);
+  }
+  file.write("seeds", seeds);
+  file.write(index_name, indices);
+}
+
+nlohmann::json file_names(const std::vector<std::filesystem::path>& files) {
+  nlohmann::json names = nlohmann::json::object();
+  for (const auto& p : files) names[p.stem().string()] = p.filename().string();
+  return names;
+}
+
 }  // namespace fluxion::apps

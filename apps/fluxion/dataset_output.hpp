@@ -4,6 +4,8 @@
 
 #include <petscsys.h>  // mpi.h without its C++ bindings
 
+#include <nlohmann/json.hpp>
+
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -26,5 +28,13 @@ void compute_in_rounds(MPI_Comm comm, long count, std::size_t values,
                        const std::function<std::vector<double>(long item)>& compute,
                        const std::function<void(long item, std::vector<double>& values)>& deliver,
                        const std::function<void(long item, const std::string& message)>& fail);
+
+/// /seeds and /<index_name> of a split holding items [first, first + count) of the whole data set:
+/// each item's seed and its index in the whole data set.
+void write_item_ids(DatasetFile& file, const std::string& index_name, long first, long count,
+                    const std::function<std::uint64_t(long item)>& seed_of);
+
+/// summary.json's "files" entry: each written file's stem to its file name.
+nlohmann::json file_names(const std::vector<std::filesystem::path>& files);
 
 }  // namespace fluxion::apps

@@ -5,12 +5,6 @@
 
 namespace fluxion::apps {
 
-std::string format_number(const char* format, double value) {
-  char buffer[64];
-  std::snprintf(buffer, sizeof buffer, format, value);
-  return buffer;
-}
-
 nlohmann::json tuner_summary(const SolverSetup& setup) { return nlohmann::json::parse(setup.tuner_summary_json()); }
 
 }  // namespace fluxion::apps

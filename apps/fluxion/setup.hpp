@@ -5,15 +5,13 @@
 
 #include <string>
 
+#include "fluxion/core/log.hpp"  // format_number
 #include "fluxion/setup/domain_setup.hpp"
 #include "fluxion/setup/solver_setup.hpp"
 
 namespace fluxion::apps {
 
 using fluxion::data_dir;
-
-/// printf-style formatting of one number, for summary tables ("%.3f s").
-std::string format_number(const char* format, double value);
 
 /// summary.json's "tuner" entry: SolverSetup::tuner_summary_json() as JSON (null without a tuner).
 nlohmann::json tuner_summary(const SolverSetup& setup);

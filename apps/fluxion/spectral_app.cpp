@@ -29,7 +29,6 @@ namespace {
 
 using clock = std::chrono::steady_clock;
 
-double seconds_since(clock::time_point start) { return std::chrono::duration<double>(clock::now() - start).count(); }
 
 // The keys both apps share: grid, viscosity, drag, forcing, initial field, time stepping.
 void declare_flow(Schema& s, long cells, const std::string& default_forcing, std::vector<std::string> initial_types,
@@ -524,14 +523,8 @@ class DatasetApp {
     std::vector<double> times;
     for (long k = 1; k <= snapshots_; ++k) times.push_back(spinup + double(k) * interval);
     file->write("time", {times.size()}, times);
-    std::vector<std::uint64_t> seeds;
-    std::vector<std::int64_t> indices;
-    for (long i = 0; i < count; ++i) {
-      seeds.push_back(derived_seed(seed(), static_cast<std::uint64_t>(first + i)));
-      indices.push_back(first + i);
-    }
-    file->write("seeds", seeds);
-    file->write("trajectory_index", indices);
+    write_item_ids(*file, "trajectory_index", first, count,
+                   [&](long i) { return derived_seed(seed(), static_cast<std::uint64_t>(i)); });
     SpectralTruncation truncate(spec_.nx, spec_.ny, cnx_, cny_);
     file->write("forcing", {static_cast<std::size_t>(cny_), static_cast<std::size_t>(cnx_)},
                 truncate(ns_->forcing_values()));
@@ -584,9 +577,7 @@ class DatasetApp {
                            {"trajectory_seconds", total_seconds},
                            {"max_cfl", max_cfl_},
                            {"ranks", ranks_}};
-    nlohmann::json files = nlohmann::json::object();
-    for (const auto& p : outputs_) files[p.stem().string()] = p.filename().string();
-    r.results["files"] = files;
+    r.results["files"] = file_names(outputs_);
     return r;
   }
 

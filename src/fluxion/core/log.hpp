@@ -11,6 +11,12 @@ namespace fluxion {
 /// Prints a line on rank 0 of `comm` (stdout), flushed.
 void print_line(MPI_Comm comm, const std::string& line);
 
+/// `value` printed with one printf conversion ("%.3f s"), for tables and messages.
+std::string format_number(const char* format, double value);
+
+/// Wall seconds from `start` to now (steady clock).
+double seconds_since(std::chrono::steady_clock::time_point start);
+
 /// Progress of a loop of `total` steps: a bar redrawn in place on a terminal, and a plain line
 /// every `line_interval_s` seconds (and at 0% and 100%) when stdout is a file or a pipe.
 class Progress {

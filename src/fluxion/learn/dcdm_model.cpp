@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "fluxion/core/log.hpp"
 #include "fluxion/core/error.hpp"
 #include "fluxion/core/field.hpp"
 #include "fluxion/core/version.hpp"
@@ -26,10 +27,6 @@ namespace fs = std::filesystem;
 namespace fluxion::learn {
 
 namespace {
-
-double seconds_since(std::chrono::steady_clock::time_point t) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
-}
 
 // The training (or test) system: the operator -div grad on the config's domain (grid, boundary,
 // obstacles): the pressure matrix of a projection step on that domain, up to the factor dt/rho.
@@ -311,18 +308,13 @@ ModelRunResult train_dcdm(const Config& c, const ModelRunContext& ctx) {
 
   ModelRunResult out;
   out.outputs = {model_file, ctx.output_dir / "loss.csv"};
-  char buffer[64];
-  const auto fmt = [&](const char* f, double v) {
-    std::snprintf(buffer, sizeof buffer, f, v);
-    return std::string(buffer);
-  };
   out.table = {{"network", "dcdm " + std::to_string(options.dim) + "D, " + std::to_string(parameters) + " parameters"},
                {"training matrix", grid.describe()},
-               {"Ritz vectors", std::to_string(ritz_count) + " (" + fmt("%.1f", lanczos_seconds) + " s)"},
+               {"Ritz vectors", std::to_string(ritz_count) + " (" + format_number("%.1f", lanczos_seconds) + " s)"},
                {"epochs", std::to_string(result.history.size()) + " (stopped by " + result.stopped_by + ")"},
-               {"best validation loss", fmt("%.4e", result.best_validation_loss) + " (epoch " +
+               {"best validation loss", format_number("%.4e", result.best_validation_loss) + " (epoch " +
                                             std::to_string(result.best_epoch) + ")"},
-               {"training time", fmt("%.1f", result.seconds) + " s"},
+               {"training time", format_number("%.1f", result.seconds) + " s"},
                {"model", model_file.filename().string()}};
   out.results = training_summary(result);
   out.results.update({{"parameters", parameters}, {"ritz_vectors", ritz_count}, {"lanczos_seconds", lanczos_seconds}});

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "fluxion/core/log.hpp"
 #include "fluxion/core/error.hpp"
 #include "fluxion/core/version.hpp"
 #include "fluxion/io/dataset_file.hpp"
@@ -29,10 +30,6 @@ namespace {
 
 using io_detail::DatasetFile;
 using io_detail::H5Id;
-
-double seconds_since(std::chrono::steady_clock::time_point t) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
-}
 
 // ---------------------------------------------------------------------------------------------
 // Data: pairs of fields from one HDF5 file, either two arrays [samples, ny, nx] (input, output)
@@ -259,12 +256,6 @@ std::function<Schema()> train_schema(const std::string& architecture) {
   };
 }
 
-std::string format(const char* f, double v) {
-  char buffer[64];
-  std::snprintf(buffer, sizeof buffer, f, v);
-  return buffer;
-}
-
 ModelRunResult train_operator(const std::string& architecture, const Config& c, const ModelRunContext& ctx) {
   int ranks = 1;
   MPI_Comm_size(ctx.comm, &ranks);
@@ -303,9 +294,9 @@ ModelRunResult train_operator(const std::string& architecture, const Config& c, 
   out.table = {{"network", architecture + ", " + std::to_string(parameters) + " parameters"},
                {"data", std::to_string(samples) + " pairs at " + std::to_string(nx) + " x " + std::to_string(ny)},
                {"epochs", std::to_string(result.history.size()) + " (stopped by " + result.stopped_by + ")"},
-               {"best validation loss", format("%.4e", result.best_validation_loss) + " (relative " + c.string("loss") +
+               {"best validation loss", format_number("%.4e", result.best_validation_loss) + " (relative " + c.string("loss") +
                                             ", epoch " + std::to_string(result.best_epoch) + ")"},
-               {"training time", format("%.1f", result.seconds) + " s"},
+               {"training time", format_number("%.1f", result.seconds) + " s"},
                {"model", model_file.filename().string()}};
   out.results = training_summary(result);
   out.results.update({{"architecture", architecture}, {"parameters", parameters}, {"samples", samples}, {"grid", {nx, ny}}});
@@ -355,9 +346,9 @@ std::vector<fs::path> write_predictions(const fs::path& dir, const Pairs& data, 
          std::to_string(ny + 1) + " " + std::to_string(nx + 1) +
          "\"/>\n    <Geometry GeometryType=\"ORIGIN_DXDYDZ\">\n"
          "     <DataItem Dimensions=\"3\" Format=\"XML\">0 0 0</DataItem>\n"
-         "     <DataItem Dimensions=\"3\" Format=\"XML\">" + format("%.17g", 1.0 / double(nx)) + " " +
-         format("%.17g", 1.0 / double(ny)) + " " +
-         format("%.17g", 1.0 / double(nx)) + "</DataItem>\n    </Geometry>\n";
+         "     <DataItem Dimensions=\"3\" Format=\"XML\">" + format_number("%.17g", 1.0 / double(nx)) + " " +
+         format_number("%.17g", 1.0 / double(ny)) + " " +
+         format_number("%.17g", 1.0 / double(nx)) + "</DataItem>\n    </Geometry>\n";
     for (const auto& [name, t] : arrays)
       x += "    <Attribute Name=\"" + name + "\" AttributeType=\"Scalar\" Center=\"Cell\">\n"
            "     <DataItem ItemType=\"HyperSlab\" Dimensions=\"1 " + std::to_string(ny) + " " + std::to_string(nx) +
@@ -404,11 +395,11 @@ ModelRunResult eval_operator(const std::string& architecture, const Config& c, c
   ModelRunResult out;
   out.table = {{"model", model_file.string() + " (" + architecture + ")"},
                {"test data", std::to_string(n) + " pairs at " + std::to_string(nx) + " x " + std::to_string(ny)},
-               {"relative L2 error", format("%.4e", l2.mean().item<double>()) + " (mean; max " +
-                                         format("%.3e", l2.max().item<double>()) + ")"},
-               {"relative H1 error", format("%.4e", h1.mean().item<double>()) + " (mean; max " +
-                                         format("%.3e", h1.max().item<double>()) + ")"},
-               {"inference", format("%.3f", seconds) + " s (" + format("%.2f", 1e3 * seconds / double(n)) + " ms per sample)"}};
+               {"relative L2 error", format_number("%.4e", l2.mean().item<double>()) + " (mean; max " +
+                                         format_number("%.3e", l2.max().item<double>()) + ")"},
+               {"relative H1 error", format_number("%.4e", h1.mean().item<double>()) + " (mean; max " +
+                                         format_number("%.3e", h1.max().item<double>()) + ")"},
+               {"inference", format_number("%.3f", seconds) + " s (" + format_number("%.2f", 1e3 * seconds / double(n)) + " ms per sample)"}};
   out.results = {{"architecture", architecture},
                  {"samples", n},
                  {"grid", {nx, ny}},
@@ -428,7 +419,7 @@ ModelRunResult eval_operator(const std::string& architecture, const Config& c, c
     torch::Tensor x = w.narrow(1, 0, 1);
     for (long r = 0; r < rollout; ++r) x = predict_all(x);
     const torch::Tensor e = relative_l2(x, w.narrow(1, rollout * step, 1));
-    out.table.push_back({"rollout relative L2", format("%.4e", e.mean().item<double>()) + " after " +
+    out.table.push_back({"rollout relative L2", format_number("%.4e", e.mean().item<double>()) + " after " +
                                                     std::to_string(rollout) + " steps (mean of " +
                                                     std::to_string(w.size(0)) + " trajectories)"});
     out.results["rollout"] = {{"steps", rollout}, {"relative_l2", e.mean().item<double>()}};

@@ -1,5 +1,6 @@
 // PetscSolver: KSP configured from settings, then from the options database; geometric multigrid
 // on the DMDA for pc_type "mg".
+#include "fluxion/core/log.hpp"
 #include "fluxion/linalg/petsc_solver.hpp"
 
 #include <petscdmda.h>
@@ -16,10 +17,6 @@
 namespace fluxion {
 
 namespace {
-
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
 
 std::string reason_in_words(KSPConvergedReason reason, int max_iterations) {
   switch (reason) {

@@ -1,4 +1,5 @@
 // SorSolver, SsorCgSolver and PetscSorSolver: the SOR-based LinearSolvers.
+#include "fluxion/core/log.hpp"
 #include "fluxion/linalg/sor_solver.hpp"
 
 #include <algorithm>
@@ -11,10 +12,6 @@
 namespace fluxion {
 
 namespace {
-
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
 
 void check_omega(const char* who, double omega) {
   if (!(omega > 0.0 && omega < 2.0))

@@ -1,4 +1,5 @@
 // OmegaTuner: choose omega, solve, feed back the iteration count; save and load the learning.
+#include "fluxion/core/log.hpp"
 #include "fluxion/tune/omega_tuner.hpp"
 
 #include <algorithm>
@@ -14,7 +15,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 std::string describe(std::span<const double> values) {
   std::ostringstream s;
