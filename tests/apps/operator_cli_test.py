@@ -4,7 +4,8 @@ MgNO learns a known linear map between fields from pairs in an HDF5 file (the da
 layout) and predicts held-out pairs far better than the best constant; it learns a time step from
 trajectories (the ns2d_dataset layout) and rolls it out; eval writes predictions with an XDMF, also
 at another resolution; FNO and U-Net train in the same loop; bad data files,
-grids the network cannot coarsen and model files of another architecture are clear errors."""
+grids the network cannot coarsen, files that are not HDF5 or hold non-finite values and model files
+of another architecture are clear errors; asking for more pairs than a file holds is a warning."""
 import json
 import pathlib
 import unittest
@@ -232,6 +233,26 @@ class BadInput(unittest.TestCase):
 
     def test_a_missing_data_file(self):
         self.fails(MGNO % (cli.WORK / "nowhere.h5"), "nowhere.h5")
+
+    def test_a_file_that_is_not_hdf5(self):
+        path = cli.WORK / "text.h5"
+        path.write_text("a, u\n1, 2\n")
+        self.fails(MGNO % path, "text.h5", "not an HDF5 file")
+
+    def test_non_finite_values_in_the_data(self):
+        path = data_file("nan.h5", 8, 32, seed=10)
+        with h5py.File(path, "r+") as f:
+            f["u"][3, 5, 7] = np.nan
+        self.fails(MGNO % path, "nan.h5", "'u'", "non-finite")
+
+    def test_more_samples_asked_than_the_file_holds_is_a_warning(self):
+        path = data_file("few.h5", 8, 32, seed=11)
+        text = (MGNO % path).replace("epochs: 40", "epochs: 1").replace("}", ", samples: 100}", 1)
+        r = run(["train", str(write("few.yaml", text)), "-o", "few"])
+        self.assertEqual(r.returncode, 0, r.stderr + r.stdout)
+        self.assertIn("data.samples", r.stderr)
+        self.assertIn("100 pairs asked", r.stderr)
+        self.assertEqual(json.loads((cli.WORK / "few" / "summary.json").read_text())["results"]["samples"], 8)
 
     def test_a_key_of_another_architecture(self):
         path = data_file("ok.h5", 8, 32, seed=9)

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "fluxion/core/error.hpp"
 #include "fluxion/learn/dcdm.hpp"
@@ -235,6 +236,42 @@ TEST(Training, EarlyStoppingAndTimeBudgetStop) {
   const TrainingResult r = train(a, o);
   EXPECT_EQ(r.stopped_by, "early stopping");
   EXPECT_LE(r.history.size(), 4u);
+}
+
+// 60 samples in 6 groups of 10 (pairs cut from 6 trajectories, say); records which samples the
+// loop trains on and which it validates on (the module is in eval mode for validation).
+class GroupTask final : public TrainingTask {
+ public:
+  torch::nn::Module& module() override { return *line_; }
+  std::int64_t samples() const override { return 60; }
+  std::int64_t group(std::int64_t sample) const override { return sample / 10; }
+  torch::Tensor loss(const torch::Tensor& i) override {
+    auto& seen = line_->is_training() ? trained : validated;
+    for (int64_t k = 0; k < i.size(0); ++k) seen.insert(i[k].item<int64_t>());
+    return line_->forward(torch::ones({i.size(0), 1})).pow(2).mean();
+  }
+  std::set<int64_t> trained, validated;
+
+ private:
+  torch::nn::Linear line_{1, 1};
+};
+
+TEST(Training, TheValidationSplitKeepsGroupsWhole) {
+  GroupTask task;
+  auto o = line_options(scratch("groups"));
+  o.epochs = 2;
+  o.validation_fraction = 0.25;  // 15 samples asked: two whole groups (20) go to validation
+  train(task, o);
+  EXPECT_EQ(task.validated.size(), 20u);
+  EXPECT_EQ(task.trained.size(), 40u);
+  for (int64_t g = 0; g < 6; ++g) {
+    int in_validation = 0;
+    for (int64_t i = 10 * g; i < 10 * g + 10; ++i) in_validation += static_cast<int>(task.validated.count(i));
+    EXPECT_TRUE(in_validation == 0 || in_validation == 10) << "group " << g << " is split";
+  }
+  o.validation_fraction = 0.99;  // every group in validation: nothing left to train on
+  GroupTask all;
+  EXPECT_THROW(train(all, o), Error);
 }
 
 TEST(Training, OneCycleFollowsPyTorchsDefinition) {

@@ -64,6 +64,7 @@ torch::Tensor read_array(const fs::path& file, const std::string& name, int rank
 
 struct Pairs {
   torch::Tensor input, output;  // [samples, 1, ny, nx]
+  int64_t per_trajectory = 1;   // consecutive pairs cut from one trajectory (1: independent samples)
 };
 
 // Trajectories [trajectories, snapshots, ny, nx] of data.input (data.step > 0), or empty.
@@ -90,10 +91,14 @@ Pairs read_pairs(const Config& c, const std::string& key, const fs::path& config
     if (step >= w.size(1))
       c.fail("data.step", std::to_string(step) + " snapshots apart needs trajectories longer than the " +
                               std::to_string(w.size(1)) + " snapshots of '" + file.string() + "'");
-    const int64_t pairs = w.size(1) - step;
-    p.input = w.narrow(1, 0, pairs).reshape({-1, 1, w.size(2), w.size(3)});
-    p.output = w.narrow(1, step, pairs).reshape({-1, 1, w.size(2), w.size(3)});
+    p.per_trajectory = w.size(1) - step;
+    p.input = w.narrow(1, 0, p.per_trajectory).reshape({-1, 1, w.size(2), w.size(3)});
+    p.output = w.narrow(1, step, p.per_trajectory).reshape({-1, 1, w.size(2), w.size(3)});
   }
+  if (limit > p.input.size(0))
+    std::fprintf(stderr, "warning: %s: %ld pairs asked, '%s' holds %lld: using all of them\n",
+                 c.label("data.samples").c_str(), limit, file.string().c_str(),
+                 static_cast<long long>(p.input.size(0)));
   if (limit > 0 && limit < p.input.size(0)) {
     p.input = p.input.narrow(0, 0, limit);
     p.output = p.output.narrow(0, 0, limit);
@@ -232,6 +237,7 @@ class OperatorTask : public TrainingTask {
       : net_(std::move(net)), data_(std::move(data)), n_(n), loss_(std::move(loss)) {}
   torch::nn::Module& module() override { return *net_.module; }
   std::int64_t samples() const override { return data_.input.size(0); }
+  std::int64_t group(std::int64_t sample) const override { return sample / data_.per_trajectory; }
   torch::Tensor loss(const torch::Tensor& indices) override {
     const torch::Tensor prediction = predict(net_, n_, data_.input.index_select(0, indices));
     return per_sample_loss(loss_, prediction, data_.output.index_select(0, indices)).mean();
@@ -247,7 +253,9 @@ class OperatorTask : public TrainingTask {
 std::function<Schema()> train_schema(const std::string& architecture) {
   return [architecture] {
     Schema s;
-    declare_data(s, "data.train", "The training split (validation: the last training.validation_fraction of it)");
+    declare_data(s, "data.train",
+                 "The training split (validation: a random training.validation_fraction of it, whole "
+                 "trajectories when data.step > 0)");
     declare_network(s, architecture);
     s.string("loss", "h1", "Relative H1 (the paper's Darcy loss) or relative L2 error, per sample", {"h1", "l2"})
         .boolean("residual", false, "Learn output - input (a time step's change: the authors' NS models add the input)");

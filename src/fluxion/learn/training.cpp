@@ -6,7 +6,8 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
-#include <numeric>
+#include <map>
+#include <limits>
 #include <random>
 #include <thread>
 
@@ -203,12 +204,21 @@ TrainingResult train(TrainingTask& task, const TrainingOptions& o) {
   const auto n_validation = std::max<std::int64_t>(1, std::llround(o.validation_fraction * static_cast<double>(n)));
   if (n - n_validation < 1)
     throw Error("training: " + std::to_string(n) + " samples leave none for training after the validation split");
-  std::vector<std::int64_t> order(static_cast<std::size_t>(n));
-  std::iota(order.begin(), order.end(), 0);
+  // Whole groups (in a seeded random order) go to validation until it holds n_validation samples.
+  std::map<std::int64_t, std::vector<std::int64_t>> members;
+  for (std::int64_t i = 0; i < n; ++i) members[task.group(i)].push_back(i);
+  std::vector<const std::vector<std::int64_t>*> groups;
+  for (const auto& [g, ids] : members) groups.push_back(&ids);
   std::mt19937_64 split_rng(o.seed);
-  std::shuffle(order.begin(), order.end(), split_rng);
-  const std::vector<std::int64_t> validation(order.begin(), order.begin() + n_validation);
-  std::vector<std::int64_t> training(order.begin() + n_validation, order.end());
+  std::shuffle(groups.begin(), groups.end(), split_rng);
+  std::vector<std::int64_t> validation, training;
+  for (const auto* ids : groups) {
+    auto& side = std::ssize(validation) < n_validation ? validation : training;
+    side.insert(side.end(), ids->begin(), ids->end());
+  }
+  if (training.empty())
+    throw Error("training: the validation split takes all " + std::to_string(groups.size()) +
+                " group(s) of samples (trajectories); lower training.validation_fraction or add data");
   const std::int64_t steps_per_epoch = (static_cast<std::int64_t>(training.size()) + o.batch_size - 1) / o.batch_size;
   const std::int64_t total_steps = steps_per_epoch * o.epochs;
 

@@ -52,6 +52,9 @@ class TrainingTask {
   virtual std::int64_t samples() const = 0;
   /// The mean loss over the samples `indices` (int64, 1-D), differentiable in the module's weights.
   virtual torch::Tensor loss(const torch::Tensor& indices) = 0;
+  /// Samples of one group go to the same side of the validation split (pairs cut from one
+  /// trajectory are not independent: a split by pair would validate on the training data).
+  virtual std::int64_t group(std::int64_t sample) const { return sample; }
 };
 
 struct EpochRecord {
