@@ -80,6 +80,26 @@ class Train(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr + r.stdout)
         self.assertEqual(len(summary("tiny_eval")["results"]["dcdm"]["relative_residuals"]), 21)
 
+    def test_an_mgno_direction_network_trains_and_solves(self):
+        cfg = write("tiny_mgno.yaml", TINY_TRAIN.replace("network: {channels: 4, levels: 1}",
+                                                           "network: {type: mgno, channels: 4, layers: 1, smoothing: [1, 1, 1]}"))
+        r = run(["train", str(cfg), "-o", "tiny_mgno"])
+        self.assertEqual(r.returncode, 0, r.stderr + r.stdout)
+        self.assertIn("mgno 2D", r.stdout)
+        # 1 layer, 4 channels, 3 levels (mgno's count, as in tests/learn/operator_nets_test.cpp):
+        # S0 (1 x 4 x 9); per level 1, 2: restrictions 9 + 144, prolongation 256, S and A 36 + 36;
+        # the pointwise 1x1 (4 + 4) and the last 1x1 (4).
+        self.assertEqual(summary("tiny_mgno")["results"]["parameters"], 36 + 2 * (9 + 144 + 256 + 72) + 8 + 4)
+        ev = write("tiny_mgno_eval.yaml", f"""\
+            model: dcdm
+            grid: {{cells: [22, 20], lower: [0, 0], upper: [1, 1]}}
+            model_file: {cli.WORK / 'tiny_mgno' / 'model.pt'}
+            max_iterations: 300
+            """)
+        r = run(["eval", str(ev), "-o", "tiny_mgno_eval"])
+        self.assertEqual(r.returncode, 0, r.stderr + r.stdout)
+        self.assertIn("mgno", summary("tiny_mgno_eval")["results"]["network"])
+
     def test_train_runs_on_one_rank_only(self):
         cfg = write("tiny_train2.yaml", TINY_TRAIN)
         r = run(["train", str(cfg), "-o", "tiny2"], ranks=2)
@@ -165,7 +185,9 @@ class BadInput(unittest.TestCase):
         self.fails(["train", str(cfg), "-o", "bad7", "--set", "data.ritz_vectors=300"], "data.ritz_vectors", "256")
         # 18 cells cannot be pooled twice evenly.
         self.fails(["train", str(cfg), "-o", "bad8", "--set", "grid.cells=[18,16]", "--set", "network.levels=2"],
-                   "grid.cells", "divisible")
+                   "grid.cells", "multiple of 4")
+        # Keys of the other network type would have no effect.
+        self.fails(["train", str(cfg), "-o", "bad10", "--set", "network.type=mgno"], "network.levels", "no effect")
         # An absurd size is refused by the schema before anything is computed.
         self.fails(["train", str(cfg), "-o", "bad9", "--set", "data.samples=1e12"], "data.samples")
 

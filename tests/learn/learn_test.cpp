@@ -16,6 +16,7 @@
 #include "fluxion/learn/direction_network.hpp"
 #include "fluxion/learn/model_file.hpp"
 #include "fluxion/learn/model_registry.hpp"
+#include "fluxion/learn/operator_nets.hpp"
 #include "fluxion/learn/tensor_bridge.hpp"
 #include "fluxion/learn/training.hpp"
 #include "fluxion/linalg/petsc_solver.hpp"
@@ -410,6 +411,54 @@ TEST(Dcdm, PadsGridsThatDoNotPoolAndRefusesTooSmallOnes) {
         EXPECT_NE(std::string(e.what()).find("at least 4 cells"), std::string::npos) << e.what();
       }
     }
+  }
+}
+
+TEST(Dcdm, AnMgnoDirectionNetworkIsTheNetworkOnThePaddedNormalisedField) {
+  // A model file of network.type mgno: DirectionNetwork applies ||r|| f(r / ||r||) with the grid
+  // zero-padded to a multiple of 2^(levels - 1) and cropped back, f the MgNO itself.
+  initialize();
+  const fs::path dir = scratch("mgno-direction");
+  torch::manual_seed(5);
+  MgnoOptions o;
+  o.channels = 4;
+  o.layers = 2;
+  o.smoothing = {1, 1, 1};  // pads to multiples of 4
+  MgnoNet net(o);
+  nlohmann::json network = o.to_json();
+  network["type"] = "mgno";
+  save_model(dir / "mgno.pt", *net, {.architecture = "dcdm", .dim = 2, .network = network});
+  DirectionNetwork direction(dir / "mgno.pt", PETSC_COMM_SELF, 1);
+  EXPECT_NE(direction.describe().find("mgno 2D"), std::string::npos) << direction.describe();
+  GridSpec s{.dim = 2, .cells = {12, 10, 1}, .lower = {0, 0, 0}, .upper = {1, 1, 1}};
+  auto grid = std::make_shared<const Grid>(PETSC_COMM_SELF, s);
+  Field in(grid, "in"), out(grid, "out");
+  const torch::Tensor r = torch::randn({10, 12}, torch::kFloat64) * 3.0;  // [y, x], natural order
+  PetscScalar* data = nullptr;
+  FLUXION_PETSC_CHECK(VecGetArray(in.vec(), &data));
+  std::copy(r.data_ptr<double>(), r.data_ptr<double>() + r.numel(), data);
+  FLUXION_PETSC_CHECK(VecRestoreArray(in.vec(), &data));
+  ASSERT_TRUE(direction.apply(grid->dm(), nullptr, in.vec(), out.vec()));
+
+  torch::NoGradGuard no_grad;
+  net->eval();
+  const double norm = r.norm().item<double>();
+  const torch::Tensor padded = torch::constant_pad_nd((r / norm).to(torch::kFloat32).reshape({1, 1, 10, 12}), {0, 0, 0, 2});
+  const torch::Tensor expected = net->forward(padded).narrow(2, 0, 10).reshape({10, 12}).to(torch::kFloat64) * norm;
+  const PetscScalar* got = nullptr;
+  FLUXION_PETSC_CHECK(VecGetArrayRead(out.vec(), &got));
+  const torch::Tensor actual = torch::from_blob(const_cast<PetscScalar*>(got), {10, 12}, torch::kFloat64).clone();
+  FLUXION_PETSC_CHECK(VecRestoreArrayRead(out.vec(), &got));
+  EXPECT_LT((actual - expected).abs().max().item<double>(), 1e-5 * expected.abs().max().item<double>());
+
+  // An unknown network.type is a clear error.
+  network["type"] = "resnet";
+  save_model(dir / "unknown.pt", *net, {.architecture = "dcdm", .dim = 2, .network = network});
+  try {
+    DirectionNetwork bad(dir / "unknown.pt", PETSC_COMM_SELF, 1);
+    FAIL() << "network.type resnet was accepted";
+  } catch (const IoError& e) {
+    EXPECT_NE(std::string(e.what()).find("network.type 'resnet'"), std::string::npos) << e.what();
   }
 }
 

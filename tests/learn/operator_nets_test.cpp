@@ -18,25 +18,48 @@ torch::Tensor random_field(int64_t batch, int64_t channels, int64_t n) {
 
 double max_abs(const torch::Tensor& t) { return t.abs().max().item<double>(); }
 
-TEST(Mgno, HasThePapersDarcySize) {
-  // Counted by hand from the definition: per level l >= 1 a restriction of f (in x in x 9) and of
-  // u (c x c x 9), a transposed prolongation (c x c x 16); per smoothing step S (in x c x 9) and A
-  // (c x in x 9), except level 0's first step (S only); per layer a 1x1 convolution with bias;
-  // a bias-free 1x1 convolution last.
-  const MgnoOptions o;  // 4 layers, 24 channels, smoothing {1, 1, 1, 1, 1, 2}
-  const int64_t c = o.channels;
-  int64_t expected = c;  // last
+// Counted by hand from the definition: per level l >= 1 a restriction of f (in x in x 3^d) and of
+// u (c x c x 3^d), a transposed prolongation (c x c x 4^d); per smoothing step S (in x c x 3^d) and
+// A (c x in x 3^d), except level 0's first step (S only); per layer a 1x1 convolution with bias;
+// a bias-free 1x1 convolution last.
+int64_t mgno_parameters_by_hand(const MgnoOptions& o) {
+  const int64_t c = o.channels, k = o.dim == 3 ? 27 : 9, t = o.dim == 3 ? 64 : 16;
+  int64_t expected = c * o.out_channels;  // last
   for (int layer = 0; layer < o.layers; ++layer) {
     const int64_t in = layer == 0 ? o.in_channels : c;
     expected += in * c + c;  // pointwise
     for (int l = 0; l < o.levels(); ++l) {
-      if (l > 0) expected += 9 * in * in + 9 * c * c + 16 * c * c;
-      expected += o.smoothing[l] * 18 * in * c - (l == 0 ? 9 * in * c : 0);
+      if (l > 0) expected += k * in * in + k * c * c + t * c * c;
+      expected += o.smoothing[l] * 2 * k * in * c - (l == 0 ? k * in * c : 0);
     }
   }
+  return expected;
+}
+
+TEST(Mgno, HasThePapersDarcySize) {
+  const MgnoOptions o;  // 4 layers, 24 channels, smoothing {1, 1, 1, 1, 1, 2}
   MgnoNet net(o);
-  EXPECT_EQ(parameter_count(*net), expected);
-  EXPECT_NEAR(static_cast<double>(expected), 0.57e6, 0.03e6);  // the paper: "about 0.57M"
+  EXPECT_EQ(parameter_count(*net), mgno_parameters_by_hand(o));
+  EXPECT_NEAR(static_cast<double>(mgno_parameters_by_hand(o)), 0.57e6, 0.03e6);  // the paper: "about 0.57M"
+}
+
+TEST(Mgno, In3DItHasItsSizeKeepsTheGridAndIsPeriodicWithCircularPadding) {
+  torch::manual_seed(3);
+  MgnoOptions o;
+  o.dim = 3;
+  o.channels = 4;
+  o.layers = 2;
+  o.smoothing = {1, 1, 2};
+  o.padding = Padding::Circular;
+  MgnoNet net(o);
+  net->to(torch::kFloat64);
+  EXPECT_EQ(parameter_count(*net), mgno_parameters_by_hand(o));
+  const auto field = [](int64_t n) { return torch::randn({1, 1, n, n, n}, torch::kFloat64); };
+  for (int64_t n : {8, 16}) EXPECT_EQ(net->forward(field(n)).sizes(), (std::vector<int64_t>{1, 1, n, n, n}));
+  const torch::Tensor x = field(16);
+  const auto shift = [](const torch::Tensor& t) { return torch::roll(t, {4, 8, 12}, {2, 3, 4}); };
+  EXPECT_LT(max_abs(net->forward(shift(x)) - shift(net->forward(x))), 1e-12 * max_abs(net->forward(x)));
+  EXPECT_THROW(net->forward(random_field(1, 1, 16)), Error);  // a 2D field
 }
 
 TEST(Mgno, EachVCycleIsALinearMapAndTheModelKeepsTheGridAtAnyResolution) {
@@ -47,7 +70,7 @@ TEST(Mgno, EachVCycleIsALinearMapAndTheModelKeepsTheGridAtAnyResolution) {
   o.smoothing = {1, 2, 2};
   MgnoNet net(o);
   net->to(torch::kFloat64);
-  MgConv cycle(1, 8, o.smoothing, Padding::Zeros);
+  MgConv cycle(2, 1, 8, o.smoothing, Padding::Zeros);
   cycle->to(torch::kFloat64);
   const torch::Tensor f = random_field(2, 1, 32), g = random_field(2, 1, 32);
   const torch::Tensor combined = cycle->forward(2.0 * f - 3.0 * g);
@@ -136,7 +159,13 @@ TEST(OperatorNets, OptionsRoundTripAndBadValuesNameTheKey) {
   const MgnoOptions back = MgnoOptions::from_json(m.to_json());
   EXPECT_EQ(back.smoothing, m.smoothing);
   EXPECT_EQ(back.padding, Padding::Reflect);
+  EXPECT_EQ(back.dim, 2);
   auto j = m.to_json();
+  j.erase("dim");  // model files written before 3D MgNO
+  EXPECT_EQ(MgnoOptions::from_json(j).dim, 2);
+  j["dim"] = 4;
+  EXPECT_THROW(MgnoOptions::from_json(j), Error);
+  j = m.to_json();
   j["padding"] = "mirror";
   EXPECT_THROW(MgnoOptions::from_json(j), Error);
   j = m.to_json();

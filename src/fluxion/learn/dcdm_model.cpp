@@ -16,6 +16,7 @@
 #include "fluxion/learn/dcdm_net.hpp"
 #include "fluxion/learn/model_file.hpp"
 #include "fluxion/learn/model_registry.hpp"
+#include "fluxion/learn/operator_nets.hpp"
 #include "fluxion/learn/tensor_bridge.hpp"
 #include "fluxion/learn/training.hpp"
 #include "fluxion/linalg/petsc_solver.hpp"
@@ -180,7 +181,7 @@ RitzBasis ritz_vectors(const StencilOperator& op, int count, std::uint64_t seed)
 // do; drawn per sample index from the seed, so no sample is stored.
 class DcdmTask final : public TrainingTask {
  public:
-  DcdmTask(DcdmNet net, RitzBasis basis, torch::Tensor matrix, torch::Tensor mask, std::vector<int64_t> shape,
+  DcdmTask(AnyNetwork net, RitzBasis basis, torch::Tensor matrix, torch::Tensor mask, std::vector<int64_t> shape,
            std::int64_t samples, double low_fraction, double low_weight, std::uint64_t seed)
       : net_(std::move(net)), basis_(std::move(basis)), matrix_(std::move(matrix)), mask_(std::move(mask)),
         shape_(std::move(shape)), samples_(samples), seed_(seed) {
@@ -189,7 +190,7 @@ class DcdmTask final : public TrainingTask {
     const auto low = static_cast<int64_t>(std::llround(low_fraction * static_cast<double>(m)));
     if (low > 0) weights_.narrow(0, 0, std::min(low, m)).fill_(low_weight);
   }
-  torch::nn::Module& module() override { return *net_; }
+  torch::nn::Module& module() override { return *net_.module; }
   std::int64_t samples() const override { return samples_; }
 
   torch::Tensor right_hand_sides(const torch::Tensor& indices) const {
@@ -208,7 +209,7 @@ class DcdmTask final : public TrainingTask {
     const int64_t batch = b.size(0);
     std::vector<int64_t> shape = shape_;
     shape[0] = batch;
-    torch::Tensor y = net_->forward(b.reshape(shape)).reshape({batch, -1}) * mask_;
+    torch::Tensor y = net_.forward(b.reshape(shape)).reshape({batch, -1}) * mask_;
     torch::Tensor ay = torch::mm(matrix_, y.t()).t();
     // || b - alpha A y ||^2 with the optimal alpha = (y.b) / (y.A y): invariant to the scale of y.
     torch::Tensor alpha = (y * b).sum(1, true) / (y * ay).sum(1, true);
@@ -216,7 +217,7 @@ class DcdmTask final : public TrainingTask {
   }
 
  private:
-  DcdmNet net_;
+  AnyNetwork net_;
   RitzBasis basis_;
   torch::Tensor matrix_, mask_, weights_;
   std::vector<int64_t> shape_;
@@ -225,13 +226,48 @@ class DcdmTask final : public TrainingTask {
 };
 
 void declare_network(Schema& s) {
-  s.section("network", "DCDM's direction network (the paper's 64^3 sizes by default)")
+  s.section("network", "DCDM's direction network: the paper's (its 64^3 sizes by default) or an MgNO")
+      .string("network.type", "dcdm", "dcdm: the paper's U-shaped network; mgno: MgNO V-cycles (issue 9)",
+              {"dcdm", "mgno"})
       .integer("network.channels", 16, "Channels of every convolution", Range::at_least(1).and_at_most(256))
-      .integer("network.levels", 1, "Average-pooling levels (the paper: 1 for 64^3, 2 for 128^3)",
+      .integer("network.levels", 1, "dcdm: average-pooling levels (the paper: 1 for 64^3, 2 for 128^3)",
                Range::at_least(0).and_at_most(6))
-      .integer("network.coarse_pairs", 3, "Residual pairs of convolutions at the coarsest level",
+      .integer("network.coarse_pairs", 3, "dcdm: residual pairs of convolutions at the coarsest level",
                Range::at_least(0).and_at_most(32))
-      .integer("network.decoder_pairs", 2, "Residual pairs after each upsampling", Range::at_least(0).and_at_most(32));
+      .integer("network.decoder_pairs", 2, "dcdm: residual pairs after each upsampling", Range::at_least(0).and_at_most(32))
+      .integer("network.layers", 2, "mgno: layers u <- GELU(MgConv(u) + Conv1x1(u))", Range::at_least(1).and_at_most(32))
+      .integer_list("network.smoothing", {1, 1, 1, 1, 1}, "mgno: smoothing steps per level (its length: the levels)",
+                    Length::at_least(1), Range::at_least(1).and_at_most(16))
+      .string("network.padding", "zeros", "mgno: the padding of its convolutions", {"zeros", "circular", "reflect"});
+}
+
+// The network the config asks for, as the JSON its model file's header records; keys of the
+// other type are errors (they would have no effect).
+nlohmann::json network_options(const Config& c, int dim) {
+  const std::string type = c.string("network.type");
+  const std::vector<std::string> dcdm_keys = {"levels", "coarse_pairs", "decoder_pairs"};
+  const std::vector<std::string> mgno_keys = {"layers", "smoothing", "padding"};
+  for (const auto& key : type == "mgno" ? dcdm_keys : mgno_keys)
+    if (c.is_set("network." + key)) c.fail("network." + key, "has no effect with network.type " + type + "; remove it");
+  if (type == "mgno") {
+    MgnoOptions o;
+    o.dim = dim;
+    o.channels = static_cast<int>(c.integer("network.channels"));
+    o.layers = static_cast<int>(c.integer("network.layers"));
+    const auto steps = c.integers("network.smoothing");
+    o.smoothing.assign(steps.begin(), steps.end());
+    o.padding = parse_padding(c.string("network.padding"));
+    nlohmann::json j = o.to_json();
+    j["type"] = type;
+    return j;
+  }
+  DcdmNetOptions o;
+  o.dim = dim;
+  o.channels = static_cast<int>(c.integer("network.channels"));
+  o.levels = static_cast<int>(c.integer("network.levels"));
+  o.coarse_pairs = static_cast<int>(c.integer("network.coarse_pairs"));
+  o.decoder_pairs = static_cast<int>(c.integer("network.decoder_pairs"));
+  return o.to_json();
 }
 
 Schema train_schema() {
@@ -259,17 +295,14 @@ ModelRunResult train_dcdm(const Config& c, const ModelRunContext& ctx) {
   System sys = make_system(c, ctx.comm, ctx.config_dir);
   const Grid& grid = *sys.domain.grid;
 
-  DcdmNetOptions options;
-  options.dim = grid.dim();
-  options.channels = static_cast<int>(c.integer("network.channels"));
-  options.levels = static_cast<int>(c.integer("network.levels"));
-  options.coarse_pairs = static_cast<int>(c.integer("network.coarse_pairs"));
-  options.decoder_pairs = static_cast<int>(c.integer("network.decoder_pairs"));
+  const nlohmann::json options = network_options(c, grid.dim());
+  const std::string type = c.string("network.type");
+  const int multiple = 1 << coarsenings(options, type);
   for (int a = 0; a < grid.dim(); ++a)
-    if (grid.cells(a) % (1 << options.levels) != 0)
-      c.fail("grid.cells", "the training grid must be divisible by 2^network.levels = " +
-                               std::to_string(1 << options.levels) + " on every axis; axis " + std::to_string(a) +
-                               " has " + std::to_string(grid.cells(a)) + " cells");
+    if (grid.cells(a) % multiple != 0)
+      c.fail("grid.cells", "this " + type + " network halves the training grid " + std::to_string(coarsenings(options, type)) +
+                               " time(s), so every axis must be a multiple of " + std::to_string(multiple) + "; axis " +
+                               std::to_string(a) + " has " + std::to_string(grid.cells(a)) + " cells");
 
   const auto m = static_cast<int>(c.integer("data.ritz_vectors"));
   if (m >= grid.global_cells())
@@ -288,9 +321,8 @@ ModelRunResult train_dcdm(const Config& c, const ModelRunContext& ctx) {
 
   TrainingOptions topt = training_options(c, ctx.output_dir);
   torch::manual_seed(topt.seed);  // the weights' initialisation
-  DcdmNet net(options);
-  long parameters = 0;
-  for (const auto& p : net->parameters()) parameters += p.numel();
+  AnyNetwork net = make_network(type, options);
+  const long parameters = parameter_count(*net.module);
   const auto ritz_count = basis.vectors.size(0);
   DcdmTask task(net, std::move(basis), sparse_matrix(*sys.op), fluid_mask(*sys.op), network_shape(grid.dm()),
                 c.integer("data.samples"), c.real("data.low_fraction"), c.real("data.low_weight"), seed);
@@ -299,16 +331,16 @@ ModelRunResult train_dcdm(const Config& c, const ModelRunContext& ctx) {
   ModelHeader header;
   header.architecture = "dcdm";
   header.dim = grid.dim();
-  header.network = options.to_json();
+  header.network = options;
   header.training = training_header(result, c, seconds_since(start));
   header.training["grid"] = grid.describe();
   header.fluxion_version = kVersion;
   const fs::path model_file = ctx.output_dir / (c.string("output.name") + ".pt");
-  save_model(model_file, *net, header);
+  save_model(model_file, *net.module, header);
 
   ModelRunResult out;
   out.outputs = {model_file, ctx.output_dir / "loss.csv"};
-  out.table = {{"network", "dcdm " + std::to_string(options.dim) + "D, " + std::to_string(parameters) + " parameters"},
+  out.table = {{"network", type + " " + std::to_string(grid.dim()) + "D, " + std::to_string(parameters) + " parameters"},
                {"training matrix", grid.describe()},
                {"Ritz vectors", std::to_string(ritz_count) + " (" + format_number("%.1f", lanczos_seconds) + " s)"},
                {"epochs", std::to_string(result.history.size()) + " (stopped by " + result.stopped_by + ")"},
@@ -396,9 +428,12 @@ ModelRunResult eval_dcdm(const Config& c, const ModelRunContext& ctx) {
       run_solver(*sys.op, b, "cg", "cg", "none", "", false, tightest, cap),
       run_solver(*sys.op, b, "cg+icc", "cg", "icc", "", false, tightest, cap)};
 
+  const std::string network =
+      has_model_header(model) ? read_model_header(model).network.value("type", "dcdm") : "TorchScript";
   ModelRunResult out;
   out.table.push_back({"system", sys.domain.grid->describe()});
-  out.table.push_back({"model", model.string()});
+  out.table.push_back({"model", model.string() + " (" + network + " network)"});
+  out.results["network"] = network;
   for (const auto& run : runs) {
     std::string line;
     nlohmann::json iterations = nlohmann::json::object();

@@ -9,8 +9,8 @@
 #include <thread>
 
 #include "fluxion/core/error.hpp"
-#include "fluxion/learn/dcdm_net.hpp"
 #include "fluxion/learn/model_file.hpp"
+#include "fluxion/learn/operator_nets.hpp"
 #include "fluxion/learn/tensor_bridge.hpp"
 
 namespace fs = std::filesystem;
@@ -24,7 +24,7 @@ struct DirectionNetwork::Impl {
   int threads = 1;
   int dim = 0;      // 0: unknown (TorchScript)
   int levels = 0;   // the network pools 2^levels
-  std::optional<DcdmNet> net;               // a fluxion model (rank 0)
+  std::optional<AnyNetwork> net;            // a fluxion model (rank 0)
   std::optional<torch::jit::Module> script; // a TorchScript module (rank 0)
   std::string description;
   NetworkStatistics stats;
@@ -32,7 +32,7 @@ struct DirectionNetwork::Impl {
   std::unique_ptr<RootGather> gather;
 
   torch::Tensor run(const torch::Tensor& x) {
-    if (net) return (*net)->forward(x);
+    if (net) return net->forward(x);
     return script->forward({x}).toTensor();
   }
 };
@@ -79,18 +79,21 @@ DirectionNetwork::DirectionNetwork(const fs::path& file, MPI_Comm comm, int thre
       if (has_model_header(file)) {
         const ModelHeader header = read_model_header(file);
         check_model_header(header, file, "dcdm", 0);
-        const DcdmNetOptions options = DcdmNetOptions::from_json(header.network);
-        if (options.dim != header.dim) throw IoError("model file '" + file.string() + "': header dim and network.dim differ");
-        m.net.emplace(options);
-        load_weights(file, **m.net);
-        (*m.net)->eval();
-        m.dim = options.dim;
-        m.levels = options.levels;
-        long parameters = 0;
-        for (const auto& p : (*m.net)->parameters()) parameters += p.numel();
-        m.description = "dcdm " + std::to_string(m.dim) + "D, " + std::to_string(options.channels) + " channels, " +
-                        std::to_string(options.levels) + " pooling level(s), " + std::to_string(parameters) +
-                        " parameters";
+        // network.type: the paper's network (files without the key) or an MgNO.
+        const std::string type = header.network.value("type", "dcdm");
+        if (type != "dcdm" && type != "mgno")
+          throw IoError("model file '" + file.string() + "': network.type '" + type + "' is not dcdm or mgno");
+        if (header.network.value("dim", header.dim) != header.dim)
+          throw IoError("model file '" + file.string() + "': header dim and network.dim differ");
+        m.net = make_network(type, header.network);
+        load_weights(file, *m.net->module);
+        m.net->module->eval();
+        m.dim = header.dim;
+        m.levels = coarsenings(header.network, type);
+        m.description = type + " " + std::to_string(m.dim) + "D, " +
+                        std::to_string(header.network.value("channels", 0)) + " channels, " +
+                        std::to_string(m.levels) + " coarsening(s), " +
+                        std::to_string(parameter_count(*m.net->module)) + " parameters";
       } else {
         m.script.emplace(torch::jit::load(file.string()));
         m.script->eval();

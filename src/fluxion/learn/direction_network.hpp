@@ -19,7 +19,7 @@ struct NetworkStatistics {
 };
 
 /// A model file opened for use on grids: a fluxion DCDM model (its header is checked: architecture
-/// "dcdm" and the grid's dimension) or a TorchScript module (a network trained in PyTorch that maps
+/// "dcdm" and the grid's dimension; network.type "dcdm", the paper's network, or "mgno") or a TorchScript module (a network trained in PyTorch that maps
 /// [1, 1, (z,) y, x] to the same shape). The network runs on rank 0 of the grid's communicator with
 /// the whole field gathered there (docs/dcdm.md: below ~256^3 cells this costs less than the
 /// network, and results do not depend on the rank count).
@@ -40,7 +40,7 @@ class DirectionNetwork {
   bool apply(DM dm, const unsigned char* solid, Vec in, Vec out);
 
   const std::filesystem::path& file() const;
-  /// "dcdm 3D, 16 channels, 1 level, 97457 parameters" or "TorchScript module".
+  /// "dcdm 3D, 16 channels, 1 coarsening(s), 97457 parameters" or "TorchScript module".
   std::string describe() const;
   const NetworkStatistics& statistics() const;
 

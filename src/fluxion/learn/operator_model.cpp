@@ -131,29 +131,8 @@ struct Normalization {
   }
 };
 
-// ---------------------------------------------------------------------------------------------
-// The three architectures behind one interface.
-
-struct Network {
-  std::shared_ptr<torch::nn::Module> module;
-  std::function<torch::Tensor(const torch::Tensor&)> forward;
-};
-
-Network make_network(const std::string& architecture, const nlohmann::json& options) {
-  if (architecture == "mgno") {
-    MgnoNet net(MgnoOptions::from_json(options));
-    return {net.ptr(), [net](const torch::Tensor& x) mutable { return net->forward(x); }};
-  }
-  if (architecture == "fno") {
-    FnoNet net(FnoOptions::from_json(options));
-    return {net.ptr(), [net](const torch::Tensor& x) mutable { return net->forward(x); }};
-  }
-  UnetNet net(UnetOptions::from_json(options));
-  return {net.ptr(), [net](const torch::Tensor& x) mutable { return net->forward(x); }};
-}
-
 // The physical prediction of normalised network on physical input.
-torch::Tensor predict(Network& net, const Normalization& n, const torch::Tensor& input) {
+torch::Tensor predict(AnyNetwork& net, const Normalization& n, const torch::Tensor& input) {
   const torch::Tensor y = net.forward((input - n.input_mean) / n.input_std) * n.output_std + n.output_mean;
   return n.residual ? y + input : y;
 }
@@ -233,7 +212,7 @@ torch::Tensor per_sample_loss(const std::string& loss, const torch::Tensor& p, c
 
 class OperatorTask : public TrainingTask {
  public:
-  OperatorTask(Network net, Pairs data, Normalization n, std::string loss)
+  OperatorTask(AnyNetwork net, Pairs data, Normalization n, std::string loss)
       : net_(std::move(net)), data_(std::move(data)), n_(n), loss_(std::move(loss)) {}
   torch::nn::Module& module() override { return *net_.module; }
   std::int64_t samples() const override { return data_.input.size(0); }
@@ -244,7 +223,7 @@ class OperatorTask : public TrainingTask {
   }
 
  private:
-  Network net_;
+  AnyNetwork net_;
   Pairs data_;
   Normalization n_;
   std::string loss_;
@@ -277,7 +256,7 @@ ModelRunResult train_operator(const std::string& architecture, const Config& c, 
 
   TrainingOptions topt = training_options(c, ctx.output_dir);
   torch::manual_seed(topt.seed);
-  Network net = make_network(architecture, options);
+  AnyNetwork net = make_network(architecture, options);
   const std::int64_t parameters = parameter_count(*net.module);
   std::printf("%s: %lld parameters, %lld training pairs at %lld x %lld, %s loss\n", architecture.c_str(),
               static_cast<long long>(parameters), static_cast<long long>(samples), static_cast<long long>(nx),
@@ -377,7 +356,7 @@ ModelRunResult eval_operator(const std::string& architecture, const Config& c, c
   const ModelHeader header = read_model_header(model_file);
   check_model_header(header, model_file, architecture, 2);
   const Normalization norm = Normalization::from_json(header.training.value("normalization", nlohmann::json()), model_file);
-  Network net = make_network(architecture, header.network);
+  AnyNetwork net = make_network(architecture, header.network);
   load_weights(model_file, *net.module);
   net.module->eval();
   const Pairs data = read_pairs(c, "data.test", ctx.config_dir);

@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "fluxion/core/error.hpp"
+#include "fluxion/learn/dcdm_net.hpp"
 #include "fluxion/learn/model_file.hpp"
 
 namespace fluxion::learn {
@@ -34,8 +35,9 @@ Padding get_padding(const nlohmann::json& j) {
   return parse_padding(j["padding"].get<std::string>());
 }
 
-nn::Conv2dOptions conv3(int in, int out, int stride, Padding padding) {
-  auto o = nn::Conv2dOptions(in, out, 3).stride(stride).padding(1).bias(false);
+template <std::size_t D>
+nn::ConvOptions<D> conv3_options(int in, int out, int stride, Padding padding) {
+  auto o = nn::ConvOptions<D>(in, out, 3).stride(stride).padding(1).bias(false);
   switch (padding) {
     case Padding::Zeros: o.padding_mode(torch::kZeros); break;
     case Padding::Circular: o.padding_mode(torch::kCircular); break;
@@ -44,7 +46,31 @@ nn::Conv2dOptions conv3(int in, int out, int stride, Padding padding) {
   return o;
 }
 
+nn::Conv2dOptions conv3(int in, int out, int stride, Padding padding) { return conv3_options<2>(in, out, stride, padding); }
+
 nn::Conv2d conv1(int in, int out, bool bias) { return nn::Conv2d(nn::Conv2dOptions(in, out, 1).bias(bias)); }
+
+// The same convolutions on 2D or 3D grids (MgNO serves both).
+nn::AnyModule conv3_nd(int dim, int in, int out, int stride, Padding padding) {
+  if (dim == 3) return nn::AnyModule(nn::Conv3d(conv3_options<3>(in, out, stride, padding)));
+  return nn::AnyModule(nn::Conv2d(conv3_options<2>(in, out, stride, padding)));
+}
+
+nn::AnyModule conv1_nd(int dim, int in, int out, bool bias) {
+  if (dim == 3) return nn::AnyModule(nn::Conv3d(nn::Conv3dOptions(in, out, 1).bias(bias)));
+  return nn::AnyModule(conv1(in, out, bias));
+}
+
+nn::AnyModule transposed4_nd(int dim, int channels) {
+  if (dim == 3) return nn::AnyModule(nn::ConvTranspose3d(nn::ConvTranspose3dOptions(channels, channels, 4).stride(2).bias(false)));
+  return nn::AnyModule(nn::ConvTranspose2d(nn::ConvTranspose2dOptions(channels, channels, 4).stride(2).bias(false)));
+}
+
+// Registers `m` under `name` and returns it (the AnyModule twin of Module::register_module).
+nn::AnyModule registered(nn::Module& owner, const std::string& name, nn::AnyModule m) {
+  owner.register_module(name, m.ptr());
+  return m;
+}
 
 }  // namespace
 
@@ -52,12 +78,14 @@ nn::Conv2d conv1(int in, int out, bool bias) { return nn::Conv2d(nn::Conv2dOptio
 // MgNO
 
 nlohmann::json MgnoOptions::to_json() const {
-  return {{"in_channels", in_channels}, {"out_channels", out_channels}, {"channels", channels}, {"layers", layers},
-          {"smoothing", smoothing},     {"padding", to_string(padding)}};
+  return {{"dim", dim},           {"in_channels", in_channels}, {"out_channels", out_channels},
+          {"channels", channels}, {"layers", layers},           {"smoothing", smoothing},
+          {"padding", to_string(padding)}};
 }
 
 MgnoOptions MgnoOptions::from_json(const nlohmann::json& j) {
   MgnoOptions o;
+  o.dim = j.contains("dim") ? network_integer(j, "dim", 2, 3) : 2;  // files before 3D MgNO: 2D
   o.in_channels = network_integer(j, "in_channels", 1, 64);
   o.out_channels = network_integer(j, "out_channels", 1, 64);
   o.channels = network_integer(j, "channels", 1, 512);
@@ -74,20 +102,19 @@ MgnoOptions MgnoOptions::from_json(const nlohmann::json& j) {
   return o;
 }
 
-MgConvImpl::MgConvImpl(int in_channels, int channels, const std::vector<int>& smoothing, Padding padding)
-    : smoothing_(smoothing), padding_(padding), s_(smoothing.size()), a_(smoothing.size()) {
+MgConvImpl::MgConvImpl(int dim, int in_channels, int channels, const std::vector<int>& smoothing, Padding padding)
+    : dim_(dim), smoothing_(smoothing), padding_(padding), s_(smoothing.size()), a_(smoothing.size()) {
   for (std::size_t l = 0; l < smoothing.size(); ++l) {
     const std::string level = std::to_string(l);
     if (l > 0) {
-      restrict_f_.push_back(register_module("restrict_f" + level, nn::Conv2d(conv3(in_channels, in_channels, 2, padding))));
-      restrict_u_.push_back(register_module("restrict_u" + level, nn::Conv2d(conv3(channels, channels, 2, padding))));
-      prolong_.push_back(register_module(
-          "prolong" + level, nn::ConvTranspose2d(nn::ConvTranspose2dOptions(channels, channels, 4).stride(2).bias(false))));
+      restrict_f_.push_back(registered(*this, "restrict_f" + level, conv3_nd(dim, in_channels, in_channels, 2, padding)));
+      restrict_u_.push_back(registered(*this, "restrict_u" + level, conv3_nd(dim, channels, channels, 2, padding)));
+      prolong_.push_back(registered(*this, "prolong" + level, transposed4_nd(dim, channels)));
     }
     for (int i = 0; i < smoothing[l]; ++i) {
       const std::string step = level + "_" + std::to_string(i);
-      s_[l].push_back(register_module("s" + step, nn::Conv2d(conv3(in_channels, channels, 1, padding))));
-      if (l > 0 || i > 0) a_[l].push_back(register_module("a" + step, nn::Conv2d(conv3(channels, in_channels, 1, padding))));
+      s_[l].push_back(registered(*this, "s" + step, conv3_nd(dim, in_channels, channels, 1, padding)));
+      if (l > 0 || i > 0) a_[l].push_back(registered(*this, "a" + step, conv3_nd(dim, channels, in_channels, 1, padding)));
     }
   }
 }
@@ -98,15 +125,15 @@ torch::Tensor MgConvImpl::forward(const torch::Tensor& f0) {
   torch::Tensor f = f0;
   for (std::size_t l = 0; l < levels; ++l) {
     if (l > 0) {
-      f = restrict_f_[l - 1]->forward(f);
-      u[l] = restrict_u_[l - 1]->forward(u[l - 1]);
+      f = restrict_f_[l - 1].forward(f);
+      u[l] = restrict_u_[l - 1].forward(u[l - 1]);
     }
     for (std::size_t i = 0; i < s_[l].size(); ++i) {
       if (l == 0 && i == 0) {
-        u[0] = s_[0][0]->forward(f);
+        u[0] = s_[0][0].forward(f);
       } else {
         auto& a = a_[l][l == 0 ? i - 1 : i];
-        u[l] = u[l] + s_[l][i]->forward(f - a->forward(u[l]));
+        u[l] = u[l] + s_[l][i].forward(f - a.forward(u[l]));
       }
     }
   }
@@ -120,26 +147,32 @@ torch::Tensor MgConvImpl::prolong(std::size_t level, const torch::Tensor& coarse
   // pad, so that a periodic (or reflecting) model is so at its prolongations too: padded by one
   // coarse cell, the full transposed output is 6 cells longer and the grid starts at its cell 3.
   namespace F = torch::nn::functional;
-  const auto mode = padding_ == Padding::Circular  ? F::PadFuncOptions({1, 1, 1, 1}).mode(torch::kCircular)
-                    : padding_ == Padding::Reflect ? F::PadFuncOptions({1, 1, 1, 1}).mode(torch::kReflect)
-                                                   : F::PadFuncOptions({1, 1, 1, 1});
-  const torch::Tensor full = prolong_[level]->forward(F::pad(coarse, mode));
-  return full.narrow(2, 3, 2 * coarse.size(2)).narrow(3, 3, 2 * coarse.size(3));
+  const std::vector<int64_t> one(static_cast<std::size_t>(2 * dim_), 1);
+  auto mode = F::PadFuncOptions(one);
+  if (padding_ == Padding::Circular) mode.mode(torch::kCircular);
+  if (padding_ == Padding::Reflect) mode.mode(torch::kReflect);
+  torch::Tensor fine = prolong_[level].forward(F::pad(coarse, mode));
+  for (int64_t axis = 2; axis < coarse.dim(); ++axis) fine = fine.narrow(axis, 3, 2 * coarse.size(axis));
+  return fine;
 }
 
 MgnoNetImpl::MgnoNetImpl(const MgnoOptions& o) : options_(o) {
   for (int i = 0; i < o.layers; ++i) {
     const int in = i == 0 ? o.in_channels : o.channels;
-    cycles_.push_back(register_module("cycle" + std::to_string(i), MgConv(in, o.channels, o.smoothing, o.padding)));
-    pointwise_.push_back(register_module("pointwise" + std::to_string(i), conv1(in, o.channels, true)));
+    cycles_.push_back(
+        register_module("cycle" + std::to_string(i), MgConv(o.dim, in, o.channels, o.smoothing, o.padding)));
+    pointwise_.push_back(registered(*this, "pointwise" + std::to_string(i), conv1_nd(o.dim, in, o.channels, true)));
   }
-  last_ = register_module("last", conv1(o.channels, o.out_channels, false));
+  last_ = registered(*this, "last", conv1_nd(o.dim, o.channels, o.out_channels, false));
 }
 
 torch::Tensor MgnoNetImpl::forward(torch::Tensor x) {
+  if (x.dim() != options_.dim + 2)
+    throw Error("MgNO: a " + std::to_string(options_.dim) + "D network needs [batch, channels, " +
+                (options_.dim == 3 ? "z, " : "") + "y, x] input, not " + c10::str(x.sizes()));
   for (std::size_t i = 0; i < cycles_.size(); ++i)
-    x = torch::gelu(cycles_[i]->forward(x) + pointwise_[i]->forward(x));
-  return last_->forward(x);
+    x = torch::gelu(cycles_[i]->forward(x) + pointwise_[i].forward(x));
+  return last_.forward(x);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -272,9 +305,21 @@ torch::Tensor UnetNetImpl::forward(torch::Tensor x) {
 
 // ---------------------------------------------------------------------------------------------
 
+AnyNetwork make_network(const std::string& architecture, const nlohmann::json& options) {
+  const auto wrap = [](auto net) -> AnyNetwork {
+    return {net.ptr(), [net](const torch::Tensor& x) mutable { return net->forward(x); }};
+  };
+  if (architecture == "mgno") return wrap(MgnoNet(MgnoOptions::from_json(options)));
+  if (architecture == "fno") return wrap(FnoNet(FnoOptions::from_json(options)));
+  if (architecture == "unet") return wrap(UnetNet(UnetOptions::from_json(options)));
+  if (architecture == "dcdm") return wrap(DcdmNet(DcdmNetOptions::from_json(options)));
+  throw Error("network architecture '" + architecture + "': expected mgno, fno, unet or dcdm");
+}
+
 int coarsenings(const nlohmann::json& network, const std::string& architecture) {
   if (architecture == "mgno") return MgnoOptions::from_json(network).levels() - 1;
   if (architecture == "unet") return UnetOptions::from_json(network).levels;
+  if (architecture == "dcdm") return DcdmNetOptions::from_json(network).levels;
   return 0;
 }
 

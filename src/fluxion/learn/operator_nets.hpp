@@ -1,12 +1,15 @@
-// Neural operators on 2D grids: MgNO (He, Liu, Xu, ICLR 2024), whose linear maps are multigrid
-// V-cycles of learned convolutions, and the baselines it is compared with in the same training
-// loop: FNO-2d (Li et al., ICLR 2021) and a U-Net. All map [batch, in, ny, nx] to
-// [batch, out, ny, nx] and are resolution-independent (a model trained at 64^2 runs at 128^2).
+// Neural operators on grids: MgNO (He, Liu, Xu, ICLR 2024), whose linear maps are multigrid
+// V-cycles of learned convolutions (2D, and 3D as a DCDM direction network), and the baselines it
+// is compared with in the same training loop: FNO-2d (Li et al., ICLR 2021) and a U-Net. All map
+// [batch, in, (nz,) ny, nx] to [batch, out, (nz,) ny, nx] and are resolution-independent (a model
+// trained at 64^2 runs at 128^2). make_network builds any of them, DCDM's network included.
 #pragma once
 
 #include <torch/torch.h>
 
 #include <nlohmann/json.hpp>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -26,6 +29,7 @@ std::string to_string(Padding p);
 /// prolongation pads as the other convolutions do, so a circular model is periodic throughout. The paper's Darcy model: 4 layers of 24
 /// channels, 6 levels, smoothing {1, 1, 1, 1, 1, 2} (~0.57M parameters).
 struct MgnoOptions {
+  int dim = 2;  // 2 or 3 (3D: 3x3x3 convolutions, used as DCDM's direction network)
   int in_channels = 1;
   int out_channels = 1;
   int channels = 24;
@@ -67,18 +71,20 @@ struct UnetOptions {
 
 class MgConvImpl : public torch::nn::Module {
  public:
-  MgConvImpl(int in_channels, int channels, const std::vector<int>& smoothing, Padding padding);
+  MgConvImpl(int dim, int in_channels, int channels, const std::vector<int>& smoothing, Padding padding);
   torch::Tensor forward(const torch::Tensor& f);
 
  private:
   torch::Tensor prolong(std::size_t level, const torch::Tensor& coarse);
 
+  int dim_;
   std::vector<int> smoothing_;
   Padding padding_;
-  // Per level: the smoothers S and operators A of its steps (level 0's first step has no A).
-  std::vector<std::vector<torch::nn::Conv2d>> s_, a_;
-  std::vector<torch::nn::Conv2d> restrict_f_, restrict_u_;     // level l -> l + 1
-  std::vector<torch::nn::ConvTranspose2d> prolong_;           // level l + 1 -> l
+  // Per level: the smoothers S and operators A of its steps (level 0's first step has no A);
+  // Conv2d or Conv3d by dim.
+  std::vector<std::vector<torch::nn::AnyModule>> s_, a_;
+  std::vector<torch::nn::AnyModule> restrict_f_, restrict_u_;  // level l -> l + 1
+  std::vector<torch::nn::AnyModule> prolong_;                  // level l + 1 -> l
 };
 TORCH_MODULE(MgConv);
 
@@ -91,8 +97,8 @@ class MgnoNetImpl : public torch::nn::Module {
  private:
   MgnoOptions options_;
   std::vector<MgConv> cycles_;
-  std::vector<torch::nn::Conv2d> pointwise_;
-  torch::nn::Conv2d last_{nullptr};
+  std::vector<torch::nn::AnyModule> pointwise_;
+  torch::nn::AnyModule last_;
 };
 TORCH_MODULE(MgnoNet);
 
@@ -136,8 +142,19 @@ class UnetNetImpl : public torch::nn::Module {
 };
 TORCH_MODULE(UnetNet);
 
-/// How many times a model halves the grid (MgNO: levels - 1, U-Net: levels, FNO: 0); every axis
-/// must be a multiple of 2 to that power.
+/// A network of any architecture behind one interface: its module (parameters, train and eval
+/// modes, saving) and its forward.
+struct AnyNetwork {
+  std::shared_ptr<torch::nn::Module> module;
+  std::function<torch::Tensor(const torch::Tensor&)> forward;
+};
+
+/// The network `architecture` (mgno, fno, unet, dcdm) with the options of a model file's header
+/// (network); throws Error for another name or options it cannot read.
+AnyNetwork make_network(const std::string& architecture, const nlohmann::json& options);
+
+/// How many times a network halves the grid (MgNO: levels - 1, U-Net and DCDM: levels, FNO: 0);
+/// every axis must be a multiple of 2 to that power.
 int coarsenings(const nlohmann::json& network, const std::string& architecture);
 
 /// Parameters of a module (for the tables that compare models at equal size).
