@@ -6,8 +6,12 @@ relative residuals 1e-4 and 1e-6, the network's share of DCDM's time (PETSc's -l
 DCDMNetwork against MatMult). Every solver runs the same scene for STEPS steps from rest (each
 step is one pressure system; the first is the same system for all).
 
-  /usr/bin/python3 bench/dcdm_bench.py [--scenes 2d256 2d512 3d64 3d128] [--steps 3]
-      [--solvers cg icc gamg hypre fluxion_mg dcdm fcg_dcdm] [--rtols 1e-4 1e-6] [--cap 2000]
+  /usr/bin/python3 bench/dcdm_bench.py [--scenes 3d32 2d256 2d512 3d64 3d128] [--steps 3]
+      [--solvers cg icc gamg hypre fluxion_mg dcdm fcg_dcdm dcdm_mgno fcg_dcdm_mgno]
+      [--rtols 1e-4 1e-6] [--cap 2000]
+
+dcdm_mgno and fcg_dcdm_mgno: DCDM with the MgNO direction network data/models/dcdm_mgno_3d
+(apps/configs/dcdm_mgno_3d.yaml) instead of the paper's network.
 
 Writes bench/results/dcdm_bench_<date>.md (the table, with machine, command, date) and .json."""
 import argparse
@@ -24,6 +28,7 @@ import machine
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SCENES = {  # name -> (config, cells, model)
+    "3d32": ("dcdm_smoke3d.yaml", "[32,32,32]", "data/models/dcdm_3d/model.pt"),
     "2d256": ("dcdm_smoke2d.yaml", "[256,256]", "data/models/dcdm_2d/model.pt"),
     "2d512": ("dcdm_smoke2d.yaml", "[512,512]", "data/models/dcdm_2d/model.pt"),
     "3d64": ("dcdm_smoke3d.yaml", "[64,64,64]", "data/models/dcdm_3d/model.pt"),
@@ -37,7 +42,11 @@ SOLVERS = {  # name -> --set overrides (the model is added for the dcdm ones)
     "fluxion_mg": ["solver.type=petsc", "solver.ksp=cg", "solver.pc=fluxion_mg"],
     "dcdm": ["solver.type=dcdm", "solver.method=dcdm"],
     "fcg_dcdm": ["solver.type=dcdm", "solver.method=fcg"],
+    "dcdm_mgno": ["solver.type=dcdm", "solver.method=dcdm"],
+    "fcg_dcdm_mgno": ["solver.type=dcdm", "solver.method=fcg"],
 }
+# The *_mgno solvers use DCDM with an MgNO direction network (issue 9) instead of the scene's model.
+MGNO_MODELS = {"2d": None, "3d": "data/models/dcdm_mgno_3d/model.pt"}
 
 
 def log_time(log, event):
@@ -56,7 +65,11 @@ def run(fluxion, scene, solver, rtol, steps, cap, work):
     config, cells, model = SCENES[scene]
     sets = [f"grid.cells={cells}", f"time.max_steps={steps}", f"solver.rtol={rtol}",
             f"solver.max_iterations={cap}", "solver.allow_nonconvergence=true"] + SOLVERS[solver]
-    if solver in ("dcdm", "fcg_dcdm"):
+    if solver.endswith("_mgno"):
+        model = MGNO_MODELS[scene[:2]]
+        if model is None:
+            return {"error": f"no MgNO direction network for {scene[:2]} scenes"}
+    if "dcdm" in solver:
         sets.append(f"solver.model={ROOT / model}")
     out = work / f"{scene}-{solver}-{rtol}"
     log = work / f"{scene}-{solver}-{rtol}.log"

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """ParaView (pvpython) on real runs of `fluxion run`: a 2D run opens drawn in the x-y plane, the
 solid cells are hidden (vtkGhostType) in the XDMF and in the VTI series, and a name full of XML
-characters opens. setup installs ParaView: without pvpython the test exits 77 (a ctest skip)."""
+characters opens; a learned model's predictions file plays one sample per time step. setup
+installs ParaView: without pvpython the test exits 77 (a ctest skip)."""
 import json
 import os
 import shutil
@@ -22,30 +23,37 @@ PV_SCRIPT = """
 import json, sys
 from paraview import simple
 src = simple.OpenDataFile(sys.argv[1])
-src.UpdatePipeline()
+array, time = sys.argv[2], float(sys.argv[3])
+scene = simple.GetAnimationScene()  # the time a user picks in the toolbar
+scene.UpdateAnimationUsingDataTimeSteps()
+scene.AnimationTime = time
+src.UpdatePipeline(time)
 info = src.GetDataInformation()
 display = simple.Show(src, simple.CreateView("RenderView"))
 surface = simple.ExtractSurface(Input=src)
-surface.UpdatePipeline()
+surface.UpdatePipeline(time)
 print(json.dumps({"bounds": list(info.GetBounds()), "cells": info.GetNumberOfCells(),
                   "arrays": [src.CellData[i].Name for i in range(len(src.CellData))],
+                  "times": list(src.TimestepValues) if src.TimestepValues else [],
                   "representation": display.SMProxy.GetProperty("Representation").GetElement(0),
                   "drawn_cells": surface.GetDataInformation().GetNumberOfCells(),
-                  "drawn_u_range": list(surface.CellData["u"].GetRange()),
-                  "u_range": list(src.CellData["u"].GetRange())}))
+                  "drawn_u_range": list(surface.CellData[array].GetRange()),
+                  "u_range": list(src.CellData[array].GetRange())}))
 """
 
 
-def probe(path):
-    """Runs PV_SCRIPT on `path`: offscreen first, else under a virtual display (xvfb-run -a may
-    race with another xvfb-run for a display number, offscreen rendering needs no display)."""
+def probe(path, array="u", time=0.0):
+    """Runs PV_SCRIPT on `path` at `time` (ranges of `array`): offscreen first, else under a virtual
+    display (xvfb-run -a may race with another xvfb-run for a display number, offscreen rendering
+    needs no display)."""
     script = cli.WORK / "pv_probe.py"
     script.write_text(PV_SCRIPT)
     commands = [[cli.ARGS.pvpython, "--force-offscreen-rendering"]]
     if shutil.which("xvfb-run"):
         commands.append([shutil.which("xvfb-run"), "-a", cli.ARGS.pvpython])
     for command in commands:
-        p = subprocess.run(command + [str(script), str(path)], capture_output=True, text=True, timeout=300)
+        p = subprocess.run(command + [str(script), str(path), array, repr(time)], capture_output=True, text=True,
+                           timeout=300)
         if p.returncode == 0:
             return json.loads(p.stdout.strip().splitlines()[-1])
     raise AssertionError(f"pvpython failed on {path}: {p.stderr[-3000:]}")
@@ -87,6 +95,41 @@ class ParaView(unittest.TestCase):
                 self.assertAlmostEqual(info["drawn_u_range"][0], self.fluid_u[0], places=12)
                 self.assertAlmostEqual(info["drawn_u_range"][1], self.fluid_u[1], places=12)
                 self.assertEqual(info["u_range"][0], 0.0)  # the data itself still holds them
+
+    def test_a_learned_models_predictions_open_one_sample_per_time(self):
+        # A tiny MgNO trained for one epoch: what matters is that ParaView shows the right sample.
+        if "mgno " not in run(["info"]).stdout:
+            self.skipTest("fluxion built without torch (FLUXION_WITH_TORCH=OFF)")
+        rng = np.random.default_rng(0)
+        data = cli.WORK / "pv_pairs.h5"
+        with h5py.File(data, "w") as f:
+            f["a"] = rng.standard_normal((6, 16, 16)).astype(np.float32)
+            f["u"] = rng.standard_normal((6, 16, 16)).astype(np.float32)
+        cfg = write("pv_mgno.yaml", f"""\
+            model: mgno
+            data: {{train: {data}}}
+            network: {{channels: 2, layers: 1, smoothing: [1, 1]}}
+            training: {{epochs: 1, batch_size: 2, threads: 1, checkpoint: false}}
+            """)
+        r = run(["train", str(cfg), "-o", "pv_mgno"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        ev = write("pv_mgno_eval.yaml", f"model: mgno\nmodel_file: {cli.WORK / 'pv_mgno' / 'model.pt'}\n"
+                                        f"data: {{test: {data}}}\n")
+        r = run(["eval", str(ev), "-o", "pv_mgno_eval"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out = cli.WORK / "pv_mgno_eval"
+        with h5py.File(out / "predictions.h5", "r") as f:
+            truth, error = f["truth/000004"][()], f["error/000004"][()]
+        info = probe((out / "predictions.xdmf").resolve(), "truth", 4.0)
+        self.assertEqual(info["times"], [float(i) for i in range(6)])
+        self.assertEqual(info["cells"], 16 * 16)
+        self.assertEqual(info["representation"], "Surface")  # drawn at once, like a run's file
+        for name in ("input", "truth", "prediction", "error"):
+            self.assertIn(name, info["arrays"])
+        self.assertAlmostEqual(info["u_range"][0], float(truth.min()), places=6)
+        self.assertAlmostEqual(info["u_range"][1], float(truth.max()), places=6)
+        info = probe((out / "predictions.xdmf").resolve(), "error", 4.0)
+        self.assertAlmostEqual(info["u_range"][1], float(error.max()), places=6)
 
     def test_a_name_with_xml_characters_opens(self):
         out = cli.WORK / "pv_xml"

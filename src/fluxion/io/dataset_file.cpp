@@ -15,6 +15,8 @@ DatasetFile::DatasetFile(std::filesystem::path path) : path_(std::move(path)), t
   file_ = H5Id(check(H5Fcreate(temporary_.c_str(), H5F_ACC_TRUNC, fcpl.get(), H5P_DEFAULT), "create"), H5Fclose);
   dcpl_ = H5Id(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
   H5Pset_obj_track_times(dcpl_.get(), false);
+  lcpl_ = H5Id(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
+  H5Pset_create_intermediate_group(lcpl_.get(), 1);  // "geometry/x" creates /geometry
 }
 
 DatasetFile::~DatasetFile() {
@@ -34,7 +36,7 @@ void DatasetFile::create(const std::string& name, const std::vector<std::size_t>
   const std::vector<hsize_t> shape(dims.begin(), dims.end());
   H5Id space(H5Screate_simple(static_cast<int>(shape.size()), shape.data(), nullptr), H5Sclose);
   datasets_[name] = H5Id(check(H5Dcreate2(file_.get(), name.c_str(), single ? H5T_IEEE_F32LE : H5T_IEEE_F64LE,
-                                          space.get(), H5P_DEFAULT, dcpl_.get(), H5P_DEFAULT),
+                                          space.get(), lcpl_.get(), dcpl_.get(), H5P_DEFAULT),
                                "create /" + name),
                          H5Dclose);
 }
@@ -59,10 +61,11 @@ void DatasetFile::write_row(const std::string& name, long row, const std::vector
 }
 
 void DatasetFile::write(const std::string& name, const std::vector<std::size_t>& dims,
-                        const std::vector<double>& values) {
+                        const std::vector<double>& values, bool single) {
   const std::vector<hsize_t> shape(dims.begin(), dims.end());
   H5Id space(H5Screate_simple(static_cast<int>(shape.size()), shape.data(), nullptr), H5Sclose);
-  H5Id d(check(H5Dcreate2(file_.get(), name.c_str(), H5T_IEEE_F64LE, space.get(), H5P_DEFAULT, dcpl_.get(), H5P_DEFAULT),
+  H5Id d(check(H5Dcreate2(file_.get(), name.c_str(), single ? H5T_IEEE_F32LE : H5T_IEEE_F64LE, space.get(),
+                          lcpl_.get(), dcpl_.get(), H5P_DEFAULT),
                "create /" + name),
          H5Dclose);
   check(H5Dwrite(d.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), "write /" + name);
@@ -73,7 +76,7 @@ void DatasetFile::write_integers(const std::string& name, const std::vector<T>& 
                                  hid_t memory_type) {
   const hsize_t n = values.size();
   H5Id space(H5Screate_simple(1, &n, nullptr), H5Sclose);
-  H5Id d(check(H5Dcreate2(file_.get(), name.c_str(), file_type, space.get(), H5P_DEFAULT, dcpl_.get(), H5P_DEFAULT),
+  H5Id d(check(H5Dcreate2(file_.get(), name.c_str(), file_type, space.get(), lcpl_.get(), dcpl_.get(), H5P_DEFAULT),
                "create /" + name),
          H5Dclose);
   check(H5Dwrite(d.get(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), "write /" + name);

@@ -25,12 +25,14 @@ class DatasetFile {
 
   const std::filesystem::path& path() const { return path_; }
 
+  /// Names may hold groups ("geometry/x"): they are created as needed.
   /// A dataset of shape `dims` (float32 when `single`, else float64) filled by write_row().
   void create(const std::string& name, const std::vector<std::size_t>& dims, bool single);
   /// Row `row` (the index along the first axis) of a created dataset: the product of the other dims values.
   void write_row(const std::string& name, long row, const std::vector<double>& values);
-  /// Whole datasets, written at once (float64, uint64, int64).
-  void write(const std::string& name, const std::vector<std::size_t>& dims, const std::vector<double>& values);
+  /// Whole datasets, written at once (float64, or float32 when `single`; uint64, int64).
+  void write(const std::string& name, const std::vector<std::size_t>& dims, const std::vector<double>& values,
+             bool single = false);
   void write(const std::string& name, const std::vector<std::uint64_t>& values);
   void write(const std::string& name, const std::vector<std::int64_t>& values);
   /// Attributes of the root group: a string, a float64 array.
@@ -45,7 +47,7 @@ class DatasetFile {
   void write_integers(const std::string& name, const std::vector<T>& values, hid_t file_type, hid_t memory_type);
 
   std::filesystem::path path_, temporary_;
-  io_detail::H5Id file_, dcpl_;
+  io_detail::H5Id file_, dcpl_, lcpl_;
   std::map<std::string, io_detail::H5Id> datasets_;  // those create() made
 };
 

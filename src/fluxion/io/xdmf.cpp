@@ -54,7 +54,9 @@ MeshAxes mesh_axes(const GridSpec& spec) {
 
 std::string attribute(const GridSpec& spec, const MeshAxes& m, const std::string& h5_name, const XdmfArray& a) {
   const int stored = stored_components(spec.dim, a.components);
-  const char* number_type = a.uint8 ? "NumberType=\"UChar\" Precision=\"1\"" : "NumberType=\"Float\" Precision=\"8\"";
+  const char* number_type = a.uint8     ? "NumberType=\"UChar\" Precision=\"1\""
+                            : a.float32 ? "NumberType=\"Float\" Precision=\"4\""
+                                        : "NumberType=\"Float\" Precision=\"8\"";
   // 3 components are a vector (2D vectors are stored with a zero z); other counts a matrix,
   // which ParaView shows as a multi-component array.
   const char* type = stored == 1 ? "Scalar" : stored == 3 ? "Vector" : "Matrix";

@@ -13,11 +13,14 @@
 namespace fluxion::io_detail {
 
 /// One cell-centred array of a step: its name, component count, HDF5 dataset path and type.
+/// (One dataset per step and array: ParaView's XDMF readers do not read hyperslabs of a stacked
+/// dataset on these meshes; the Xdmf3 reader skips them, ParaView 5.11.)
 struct XdmfArray {
   std::string name;
   int components = 1;
   std::string dataset;      // "/fields/u/000003"
-  bool uint8 = false;       // unsigned bytes (the vtkGhostType blanking array), else float64
+  bool uint8 = false;       // unsigned bytes (the vtkGhostType blanking array), else float64 ...
+  bool float32 = false;     // ... or float32
 };
 
 struct XdmfStep {

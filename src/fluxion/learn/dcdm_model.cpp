@@ -238,7 +238,8 @@ void declare_network(Schema& s) {
       .integer("network.layers", 2, "mgno: layers u <- GELU(MgConv(u) + Conv1x1(u))", Range::at_least(1).and_at_most(32))
       .integer_list("network.smoothing", {1, 1, 1, 1, 1}, "mgno: smoothing steps per level (its length: the levels)",
                     Length::at_least(1), Range::at_least(1).and_at_most(16))
-      .string("network.padding", "zeros", "mgno: the padding of its convolutions", {"zeros", "circular", "reflect"});
+      .string("network.padding", "zeros", "mgno: the padding of its convolutions", {"zeros", "circular", "reflect"})
+      .boolean("network.bias", false, "mgno: biases in the layers' 1x1 convolutions (the paper's MgNO has them)");
 }
 
 // The network the config asks for, as the JSON its model file's header records; keys of the
@@ -246,7 +247,7 @@ void declare_network(Schema& s) {
 nlohmann::json network_options(const Config& c, int dim) {
   const std::string type = c.string("network.type");
   const std::vector<std::string> dcdm_keys = {"levels", "coarse_pairs", "decoder_pairs"};
-  const std::vector<std::string> mgno_keys = {"layers", "smoothing", "padding"};
+  const std::vector<std::string> mgno_keys = {"layers", "smoothing", "padding", "bias"};
   for (const auto& key : type == "mgno" ? dcdm_keys : mgno_keys)
     if (c.is_set("network." + key)) c.fail("network." + key, "has no effect with network.type " + type + "; remove it");
   if (type == "mgno") {
@@ -257,6 +258,7 @@ nlohmann::json network_options(const Config& c, int dim) {
     const auto steps = c.integers("network.smoothing");
     o.smoothing.assign(steps.begin(), steps.end());
     o.padding = parse_padding(c.string("network.padding"));
+    o.bias = c.boolean("network.bias");
     nlohmann::json j = o.to_json();
     j["type"] = type;
     return j;

@@ -307,47 +307,37 @@ std::function<Schema()> eval_schema() {
   };
 }
 
-// The predictions as one float32 HDF5 file plus an XDMF whose "times" are the samples.
+// The predictions as one float32 HDF5 file (per sample i the arrays /input/i, /truth/i,
+// /prediction/i, /error/i of [ny, nx], i written %06d, and the node coordinates of the unit square)
+// plus io's XDMF, whose "times" are the samples.
 std::vector<fs::path> write_predictions(const fs::path& dir, const Pairs& data, const torch::Tensor& prediction) {
   const int64_t n = data.input.size(0), ny = data.input.size(2), nx = data.input.size(3);
-  const torch::Tensor error = prediction - data.output;
   const std::vector<std::pair<std::string, torch::Tensor>> arrays = {
-      {"input", data.input}, {"truth", data.output}, {"prediction", prediction}, {"error", error}};
+      {"input", data.input}, {"truth", data.output}, {"prediction", prediction}, {"error", prediction - data.output}};
+  const GridSpec grid{.dim = 2, .cells = {static_cast<PetscInt>(nx), static_cast<PetscInt>(ny), 1}};
   DatasetFile file(dir / "predictions.h5");
-  const std::vector<std::size_t> dims = {std::size_t(n), std::size_t(ny), std::size_t(nx)};
+  for (int axis = 0; axis < 3; ++axis) {
+    std::vector<double> nodes{0.0};
+    if (axis < 2) {
+      nodes.resize(static_cast<std::size_t>(grid.cells[axis]) + 1);
+      for (std::size_t i = 0; i < nodes.size(); ++i) nodes[i] = static_cast<double>(i) / static_cast<double>(grid.cells[axis]);
+    }
+    file.write(std::string("geometry/") + "xyz"[axis], {nodes.size()}, nodes);
+  }
+  std::vector<io_detail::XdmfStep> samples(static_cast<std::size_t>(n));
   for (const auto& [name, t] : arrays) {
-    file.create(name, dims, true);
     const torch::Tensor d = t.to(torch::kFloat64).contiguous();
     for (int64_t i = 0; i < n; ++i) {
+      const std::string dataset = name + "/" + format_number("%06.0f", static_cast<double>(i));
       const double* row = d[i].data_ptr<double>();
-      file.write_row(name, i, std::vector<double>(row, row + ny * nx));
+      file.write(dataset, {std::size_t(ny), std::size_t(nx)}, std::vector<double>(row, row + ny * nx), true);
+      samples[static_cast<std::size_t>(i)].time = static_cast<double>(i);
+      samples[static_cast<std::size_t>(i)].arrays.push_back({.name = name, .dataset = "/" + dataset, .float32 = true});
     }
   }
   file.text_attribute("fluxion_version", kVersion);
   file.commit();
-  std::string x = "<?xml version=\"1.0\" ?>\n<Xdmf Version=\"3.0\">\n <Domain>\n"
-                  "  <Grid Name=\"samples\" GridType=\"Collection\" CollectionType=\"Temporal\">\n";
-  for (int64_t i = 0; i < n; ++i) {
-    x += "   <Grid Name=\"sample " + std::to_string(i) + "\" GridType=\"Uniform\">\n    <Time Value=\"" +
-         std::to_string(i) + "\"/>\n    <Topology TopologyType=\"3DCoRectMesh\" Dimensions=\"2 " +
-         std::to_string(ny + 1) + " " + std::to_string(nx + 1) +
-         "\"/>\n    <Geometry GeometryType=\"ORIGIN_DXDYDZ\">\n"
-         "     <DataItem Dimensions=\"3\" Format=\"XML\">0 0 0</DataItem>\n"
-         "     <DataItem Dimensions=\"3\" Format=\"XML\">" + format_number("%.17g", 1.0 / double(nx)) + " " +
-         format_number("%.17g", 1.0 / double(ny)) + " " +
-         format_number("%.17g", 1.0 / double(nx)) + "</DataItem>\n    </Geometry>\n";
-    for (const auto& [name, t] : arrays)
-      x += "    <Attribute Name=\"" + name + "\" AttributeType=\"Scalar\" Center=\"Cell\">\n"
-           "     <DataItem ItemType=\"HyperSlab\" Dimensions=\"1 " + std::to_string(ny) + " " + std::to_string(nx) +
-           "\">\n      <DataItem Dimensions=\"3 3\" Format=\"XML\">" + std::to_string(i) + " 0 0 1 1 1 1 " +
-           std::to_string(ny) + " " + std::to_string(nx) + "</DataItem>\n      <DataItem Dimensions=\"" +
-           std::to_string(n) + " " + std::to_string(ny) + " " + std::to_string(nx) +
-           "\" NumberType=\"Float\" Precision=\"4\" Format=\"HDF\">predictions.h5:/" + name +
-           "</DataItem>\n     </DataItem>\n    </Attribute>\n";
-    x += "   </Grid>\n";
-  }
-  x += "  </Grid>\n </Domain>\n</Xdmf>\n";
-  io_detail::write_text_atomically(dir / "predictions.xdmf", x);
+  io_detail::write_text_atomically(dir / "predictions.xdmf", io_detail::xdmf_document(grid, "predictions.h5", samples));
   return {dir / "predictions.h5", dir / "predictions.xdmf"};
 }
 

@@ -7,6 +7,7 @@
 #include "fluxion/core/error.hpp"
 #include "fluxion/learn/dcdm_net.hpp"
 #include "fluxion/learn/model_file.hpp"
+#include "fluxion/learn/sfno_net.hpp"
 
 namespace fluxion::learn {
 
@@ -80,7 +81,7 @@ nn::AnyModule registered(nn::Module& owner, const std::string& name, nn::AnyModu
 nlohmann::json MgnoOptions::to_json() const {
   return {{"dim", dim},           {"in_channels", in_channels}, {"out_channels", out_channels},
           {"channels", channels}, {"layers", layers},           {"smoothing", smoothing},
-          {"padding", to_string(padding)}};
+          {"padding", to_string(padding)}, {"bias", bias}};
 }
 
 MgnoOptions MgnoOptions::from_json(const nlohmann::json& j) {
@@ -99,6 +100,10 @@ MgnoOptions MgnoOptions::from_json(const nlohmann::json& j) {
     o.smoothing.push_back(s.get<int>());
   }
   o.padding = get_padding(j);
+  if (j.contains("bias")) {  // files before the option: with bias
+    if (!j["bias"].is_boolean()) throw Error("network.bias: expected true or false, not " + j["bias"].dump());
+    o.bias = j["bias"].get<bool>();
+  }
   return o;
 }
 
@@ -161,7 +166,7 @@ MgnoNetImpl::MgnoNetImpl(const MgnoOptions& o) : options_(o) {
     const int in = i == 0 ? o.in_channels : o.channels;
     cycles_.push_back(
         register_module("cycle" + std::to_string(i), MgConv(o.dim, in, o.channels, o.smoothing, o.padding)));
-    pointwise_.push_back(registered(*this, "pointwise" + std::to_string(i), conv1_nd(o.dim, in, o.channels, true)));
+    pointwise_.push_back(registered(*this, "pointwise" + std::to_string(i), conv1_nd(o.dim, in, o.channels, o.bias)));
   }
   last_ = registered(*this, "last", conv1_nd(o.dim, o.channels, o.out_channels, false));
 }
@@ -313,13 +318,16 @@ AnyNetwork make_network(const std::string& architecture, const nlohmann::json& o
   if (architecture == "fno") return wrap(FnoNet(FnoOptions::from_json(options)));
   if (architecture == "unet") return wrap(UnetNet(UnetOptions::from_json(options)));
   if (architecture == "dcdm") return wrap(DcdmNet(DcdmNetOptions::from_json(options)));
-  throw Error("network architecture '" + architecture + "': expected mgno, fno, unet or dcdm");
+  if (architecture == "sfno") return wrap(SfnoNet(SfnoOptions::from_json(options)));
+  if (architecture == "fno3d") return wrap(Fno3dNet(Fno3dOptions::from_json(options)));
+  throw Error("network architecture '" + architecture + "': expected mgno, fno, unet, dcdm, sfno or fno3d");
 }
 
 int coarsenings(const nlohmann::json& network, const std::string& architecture) {
   if (architecture == "mgno") return MgnoOptions::from_json(network).levels() - 1;
   if (architecture == "unet") return UnetOptions::from_json(network).levels;
   if (architecture == "dcdm") return DcdmNetOptions::from_json(network).levels;
+  if (architecture == "sfno" || architecture == "fno3d") return 0;
   return 0;
 }
 

@@ -36,6 +36,7 @@ struct MgnoOptions {
   int layers = 4;
   std::vector<int> smoothing = {1, 1, 1, 1, 1, 2};  // one entry per level; levels = its size
   Padding padding = Padding::Zeros;
+  bool bias = true;  // the layers' 1x1 convolutions have a bias (the paper); a DCDM direction network has none
 
   int levels() const { return static_cast<int>(smoothing.size()); }
   nlohmann::json to_json() const;
@@ -149,11 +150,11 @@ struct AnyNetwork {
   std::function<torch::Tensor(const torch::Tensor&)> forward;
 };
 
-/// The network `architecture` (mgno, fno, unet, dcdm) with the options of a model file's header
+/// The network `architecture` (mgno, fno, unet, dcdm, sfno, fno3d) with the options of a model file's header
 /// (network); throws Error for another name or options it cannot read.
 AnyNetwork make_network(const std::string& architecture, const nlohmann::json& options);
 
-/// How many times a network halves the grid (MgNO: levels - 1, U-Net and DCDM: levels, FNO: 0);
+/// How many times a network halves the grid (MgNO: levels - 1, U-Net and DCDM: levels, FNOs: 0);
 /// every axis must be a multiple of 2 to that power.
 int coarsenings(const nlohmann::json& network, const std::string& architecture);
 
