@@ -35,8 +35,8 @@ obstacles:
 model_file: $MODEL_3D
 max_iterations: 400
 YAML
-declare -A CFG=([2d64]=2d [2d128]=2d [2d256]=2d [3d32]=3d [3d64]=3d)
-declare -A CELLS=([2d64]="[64,64]" [2d128]="[128,128]" [2d256]="[256,256]" [3d32]="[32,32,32]" [3d64]="[64,64,64]")
+declare -A CFG=([2d64]=2d [2d128]=2d [2d256]=2d [3d32]=3d [3d64]=3d [3d128]=3d)
+declare -A CELLS=([2d64]="[64,64]" [2d128]="[128,128]" [2d256]="[256,256]" [3d32]="[32,32,32]" [3d64]="[64,64,64]" [3d128]="[128,128,128]")
 {
   echo "# DCDM vs CG on white-noise right-hand sides ($(date +%F))"
   echo
