@@ -88,8 +88,8 @@ class Train(unittest.TestCase):
         self.assertIn("mgno 2D", r.stdout)
         # 1 layer, 4 channels, 3 levels (mgno's count, as in tests/learn/operator_nets_test.cpp):
         # S0 (1 x 4 x 9); per level 1, 2: restrictions 9 + 144, prolongation 256, S and A 36 + 36;
-        # the pointwise 1x1 (4 + 4) and the last 1x1 (4).
-        self.assertEqual(summary("tiny_mgno")["results"]["parameters"], 36 + 2 * (9 + 144 + 256 + 72) + 8 + 4)
+        # the pointwise 1x1 (4, bias-free: network.bias is false for DCDM) and the last 1x1 (4).
+        self.assertEqual(summary("tiny_mgno")["results"]["parameters"], 36 + 2 * (9 + 144 + 256 + 72) + 4 + 4)
         ev = write("tiny_mgno_eval.yaml", f"""\
             model: dcdm
             grid: {{cells: [22, 20], lower: [0, 0], upper: [1, 1]}}
@@ -98,7 +98,7 @@ class Train(unittest.TestCase):
             """)
         r = run(["eval", str(ev), "-o", "tiny_mgno_eval"])
         self.assertEqual(r.returncode, 0, r.stderr + r.stdout)
-        self.assertIn("mgno", summary("tiny_mgno_eval")["results"]["network"])
+        self.assertEqual(summary("tiny_mgno_eval")["results"]["dcdm"]["network"], "mgno")
 
     def test_train_runs_on_one_rank_only(self):
         cfg = write("tiny_train2.yaml", TINY_TRAIN)

@@ -435,7 +435,7 @@ ModelRunResult eval_dcdm(const Config& c, const ModelRunContext& ctx) {
   ModelRunResult out;
   out.table.push_back({"system", sys.domain.grid->describe()});
   out.table.push_back({"model", model.string() + " (" + network + " network)"});
-  out.results["network"] = network;
+
   for (const auto& run : runs) {
     std::string line;
     nlohmann::json iterations = nlohmann::json::object();
@@ -459,6 +459,7 @@ ModelRunResult eval_dcdm(const Config& c, const ModelRunContext& ctx) {
     out.results[run.name] = {{"iterations", iterations}, {"seconds", run.seconds},
                              {"network_seconds", run.network_seconds}, {"reason", run.reason},
                              {"relative_residuals", run.history}};
+    if (run.name == "dcdm") out.results[run.name]["network"] = network;
   }
   return out;
 }
