@@ -357,6 +357,11 @@ Schema dataset_schema() {
       .integer("dataset.test", 2, "Trajectories in <name>_test.h5 (the last ones)", Range::at_least(0))
       .integer("dataset.seed", 0, "Base seed; trajectory i starts from the random field of derived_seed(seed, i)",
                Range::at_least(0))
+      .integer("dataset.first_index", 0,
+               "Index i of the first trajectory. The random fields are drawn per Fourier mode, so the same seed and "
+               "index give the same initial field on any grid: a data set with first_index = train + validation "
+               "of another one holds its test trajectories (e.g. at 256^2 as the reference of a 64^2 set)",
+               Range::at_least(0))
       .real("dataset.spinup", 30.0, "Time from the random field to the first kept snapshot's interval", Range::at_least(0))
       .real("dataset.interval", 0.2, "Time between snapshots", Range::greater_than(0))
       .integer("dataset.snapshots", 100, "Snapshots per trajectory, at spinup + k interval, k = 1..snapshots",
@@ -465,16 +470,18 @@ class DatasetApp {
                                   std::to_string(cny_) + ", on " + std::to_string(ranks_) +
                                   (ranks_ == 1 ? " rank" : " ranks") + " ...");
     Progress progress(context_.comm, "trajectories", total);
-    long first = 0;
+    const long first_index = config_.integer("dataset.first_index");
+    long first = first_index;
     for (const auto& [name, count] : splits_) {
-      if (count > 0) write_split(name, first, count, progress);
+      if (count > 0) write_split(name, first, count, progress, first - first_index);
       first += count;
     }
     progress.finish("done");
   }
 
-  // Trajectories [first, first + count), whole on each rank (compute_in_rounds); rank 0 writes them.
-  void write_split(const std::string& split, long first, long count, Progress& progress) {
+  // Trajectories [first, first + count) of the data set, whole on each rank (compute_in_rounds);
+  // rank 0 writes them. `done` trajectories of this run came before them (progress).
+  void write_split(const std::string& split, long first, long count, Progress& progress, long done) {
     const std::filesystem::path path = context_.output_dir / (config_.string("output.name") + "_" + split + ".h5");
     std::unique_ptr<DatasetFile> file;
     // File errors on rank 0 reach every rank (on_root), so that none waits in the next round.
@@ -495,7 +502,7 @@ class DatasetApp {
       file->write_row("vorticity", i, values);
       char note[96];
       std::snprintf(note, sizeof note, "%s %ld/%ld", split.c_str(), i + 1, count);
-      progress.update(first + i + 1, note);
+      progress.update(done + i + 1, note);
     };
     const auto fail = [&](long i, const std::string& message) {
       if (message.rfind(config_.label("time.dt"), 0) == 0) throw ConfigError(message);
