@@ -207,12 +207,7 @@ struct FieldWriter::Impl {
     H5Id group = create_group(root, "geometry");
     const GridSpec& spec = grid->spec();
     for (int axis = 0; axis < 3; ++axis) {
-      std::vector<double> nodes{0.0};
-      if (axis < spec.dim) {
-        nodes.resize(static_cast<std::size_t>(spec.cells[axis]) + 1);
-        for (std::size_t n = 0; n < nodes.size(); ++n) nodes[n] = spec.lower[axis] + n * grid->spacing(axis);
-        nodes.back() = spec.upper[axis];
-      }
+      const std::vector<double> nodes = io_detail::node_coordinates(spec, axis);
       const hsize_t size = nodes.size();
       H5Id file_space(H5Screate_simple(1, &size, nullptr), H5Sclose);
       H5Id mem_space(H5Screate_simple(1, &size, nullptr), H5Sclose);

@@ -68,6 +68,15 @@ std::string attribute(const GridSpec& spec, const MeshAxes& m, const std::string
 
 }  // namespace
 
+std::vector<double> node_coordinates(const GridSpec& spec, int axis) {
+  if (axis >= spec.dim) return {0.0};
+  const double h = (spec.upper[axis] - spec.lower[axis]) / static_cast<double>(spec.cells[axis]);
+  std::vector<double> nodes(static_cast<std::size_t>(spec.cells[axis]) + 1);
+  for (std::size_t n = 0; n < nodes.size(); ++n) nodes[n] = spec.lower[axis] + static_cast<double>(n) * h;
+  nodes.back() = spec.upper[axis];
+  return nodes;
+}
+
 std::string xdmf_document(const GridSpec& spec, const std::string& h5_name, const std::vector<XdmfStep>& steps) {
   const MeshAxes m = mesh_axes(spec);
   std::string s;

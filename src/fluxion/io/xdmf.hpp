@@ -28,6 +28,11 @@ struct XdmfStep {
   std::vector<XdmfArray> arrays;
 };
 
+/// The node coordinates of `axis` that a 2D document's geometry references as /geometry/x, /y,
+/// /z of its HDF5 file: lower + i * spacing, i = 0 .. cells (the last exactly upper); {0} for an
+/// axis beyond spec.dim. Every writer of such a file stores these.
+std::vector<double> node_coordinates(const GridSpec& spec, int axis);
+
 /// An XDMF 2 document (read by ParaView's Xdmf2 and Xdmf3 readers alike): a temporal collection
 /// with one uniform grid per step, whose arrays reference `<h5_name>:<dataset>`.
 std::string xdmf_document(const GridSpec& spec, const std::string& h5_name, const std::vector<XdmfStep>& steps);

@@ -3,6 +3,7 @@
 
 #include <torch/script.h>
 
+#include <cmath>
 #include <system_error>
 
 #include "fluxion/core/error.hpp"
@@ -126,6 +127,16 @@ int network_integer(const nlohmann::json& network, const char* key, int lo, int 
   const int v = network[key].get<int>();
   if (v < lo || v > hi)
     throw Error(std::string("network.") + key + " = " + std::to_string(v) + " is outside [" + std::to_string(lo) +
+                ", " + std::to_string(hi) + "]");
+  return v;
+}
+
+double network_number(const nlohmann::json& network, const char* key, double lo, double hi) {
+  if (!network.contains(key) || !network[key].is_number())
+    throw Error(std::string("network.") + key + ": missing or not a number");
+  const double v = network[key].get<double>();
+  if (!std::isfinite(v) || v < lo || v > hi)
+    throw Error(std::string("network.") + key + " = " + network[key].dump() + " is outside [" + std::to_string(lo) +
                 ", " + std::to_string(hi) + "]");
   return v;
 }

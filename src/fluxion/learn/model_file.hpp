@@ -42,5 +42,7 @@ void load_weights(const std::filesystem::path& file, torch::nn::Module& module);
 /// The integer `key` of a header's network object, within [lo, hi]; throws Error naming
 /// "network.<key>" when it is missing, not an integer or out of range.
 int network_integer(const nlohmann::json& network, const char* key, int lo, int hi);
+/// The finite number `key` of a header's network object, within [lo, hi]; the same errors.
+double network_number(const nlohmann::json& network, const char* key, double lo, double hi);
 
 }  // namespace fluxion::learn

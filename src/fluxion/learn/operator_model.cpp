@@ -317,11 +317,7 @@ std::vector<fs::path> write_predictions(const fs::path& dir, const Pairs& data, 
   const GridSpec grid{.dim = 2, .cells = {static_cast<PetscInt>(nx), static_cast<PetscInt>(ny), 1}};
   DatasetFile file(dir / "predictions.h5");
   for (int axis = 0; axis < 3; ++axis) {
-    std::vector<double> nodes{0.0};
-    if (axis < 2) {
-      nodes.resize(static_cast<std::size_t>(grid.cells[axis]) + 1);
-      for (std::size_t i = 0; i < nodes.size(); ++i) nodes[i] = static_cast<double>(i) / static_cast<double>(grid.cells[axis]);
-    }
+    const std::vector<double> nodes = io_detail::node_coordinates(grid, axis);
     file.write(std::string("geometry/") + "xyz"[axis], {nodes.size()}, nodes);
   }
   std::vector<io_detail::XdmfStep> samples(static_cast<std::size_t>(n));

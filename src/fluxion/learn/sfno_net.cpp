@@ -16,16 +16,6 @@ using torch::indexing::Slice;
 
 namespace {
 
-// The number `key` of a header's network object, within [lo, hi] (network_integer's twin for reals).
-double network_number(const nlohmann::json& j, const char* key, double lo, double hi) {
-  if (!j.contains(key) || !j[key].is_number()) throw Error(std::string("network.") + key + ": missing or not a number");
-  const double v = j[key].get<double>();
-  if (!std::isfinite(v) || v < lo || v > hi)
-    throw Error(std::string("network.") + key + " = " + j[key].dump() + " is outside [" + std::to_string(lo) + ", " +
-                std::to_string(hi) + "]");
-  return v;
-}
-
 nn::Conv3d conv1(int in, int out) { return nn::Conv3d(nn::Conv3dOptions(in, out, 1)); }
 
 nn::Sequential mlp(int channels, int hidden) { return nn::Sequential(conv1(channels, hidden), nn::GELU(), conv1(hidden, channels)); }
