@@ -176,6 +176,38 @@ TEST(Sfno, WideningTheOutputLayerKeepsTheOutputAndAddsTheExpectedParameters) {
   expect_error_naming([&] { net->widen_output_modes(8, 8, 10); }, "cannot keep 10");
 }
 
+TEST(Sfno, ExtendWithRateIsTheTimeDerivativeOfTheOutputLayersPolynomial) {
+  // The output layer samples one trigonometric polynomial in time at out_frames + 2 + (latent + 2)
+  // points of its period, keeping the last out_frames: asking for more frames samples the same
+  // polynomial more finely (the inverse FFT divides by the sample count, so the polynomial part comes
+  // out 16 times smaller; the skip, the last input frame, does not). So central differences over a
+  // 16 times finer sampling must match the exact rate (per output frame) to O(h^2).
+  torch::manual_seed(6);
+  const SfnoOptions o = small_sfno();  // latent 6: the output layer's input has 8 steps
+  SfnoNet net(o);
+  torch::NoGradGuard no_grad;
+  for (auto& p : net->output_parameters()) p.copy_(torch::randn_like(p));  // biases too: not the trained zeros
+  const torch::Tensor w = torch::randn({1, 10, 16, 16});
+  const torch::Tensor hidden = net->latent(w);
+  const int64_t frames = 12, period = frames + 2 + 8, fine = 16;
+  auto [value, rate] = net->extend_with_rate(hidden, w, frames);
+  EXPECT_TRUE(torch::allclose(value, net->extend(hidden, w, frames)));
+  // Fine frames: period fine * period, of which the last fine * period - 2 - 8 are returned.
+  const int64_t fine_frames = fine * period - 2 - 8;
+  const torch::Tensor skip = w[0][9];
+  const torch::Tensor dense = (net->extend(hidden, w, fine_frames) - skip) * fine + skip;  // frame f: fine step 10 + f
+  double worst = 0.0;
+  for (int64_t j = 0; j < frames; ++j) {
+    const int64_t step = fine * (period - frames + j);  // frame j of the coarse sampling on the fine one
+    const int64_t f = step - (fine * period - fine_frames);
+    EXPECT_LT(max_abs(dense[0][f] - value[0][j]), 1e-4 * max_abs(value)) << "frame " << j;
+    const torch::Tensor central = (dense[0][f + 1] - dense[0][f - 1]) * (fine / 2.0);  // per coarse frame
+    worst = std::max(worst, max_abs(central - rate[0][j]));
+  }
+  EXPECT_GT(max_abs(rate), 1e-2);
+  EXPECT_LT(worst, 2e-3 * max_abs(rate));
+}
+
 TEST(Fno3d, HasItsSizeNearSfnosAndMapsTenFramesToFortyAtTwoResolutions) {
   torch::manual_seed(6);
   const Fno3dOptions o;

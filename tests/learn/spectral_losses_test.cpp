@@ -271,6 +271,36 @@ TEST(VorticityResidual, TaylorGreenTimeDerivativeConvergesAtTheRulesOrder) {
   }
 }
 
+TEST(VorticityResidual, AGivenTimeDerivativeEntersAtEveryFrame) {
+  // The overload for models whose output is continuous in time: r = dwdt + (the spatial terms by
+  // hand), at every frame; Taylor-Green with its exact derivative has no residual at all.
+  const TwoModes flow{.a = 1.3, .b = -0.6, .p = 1, .q = 2};
+  const int64_t ny = 24, nx = 32;
+  const double nu = 0.01;
+  const torch::Tensor w = steady(sample(ny, nx, [&](double x, double y) { return flow.w(x, y); }), 3);
+  const torch::Tensor f = sample(ny, nx, li_forcing);
+  const torch::Tensor spatial = sample(ny, nx, [&](double x, double y) {
+    return flow.advection(x, y) - nu * flow.laplacian(x, y) - li_forcing(x, y);
+  });
+  const torch::Tensor dwdt = torch::randn(w.sizes(), w.options());
+  const VorticityResidualSpec spec{.viscosity = nu};  // dt and bdf_order are not used
+  const torch::Tensor c = vorticity_residual_coefficients(w, dwdt, f, spec);
+  ASSERT_EQ(c.sizes(), torch::IntArrayRef({1, 3, ny, nx / 2 + 1}));
+  const torch::Tensor r = torch::fft::irfft2(c, std::vector<int64_t>{ny, nx}, {-2, -1}, "forward");
+  EXPECT_LT(max_abs(r - dwdt - spatial.unsqueeze(0).unsqueeze(0)), 1e-12);
+  const SobolevOrder h_minus_1{.s = -1.0, .alpha = 1.0};
+  EXPECT_NEAR(vorticity_residual_norm(w, dwdt, f, spec, h_minus_1).item<double>(),
+              sobolev_norm(r, h_minus_1).item<double>(), 1e-12);
+
+  const TaylorGreen tg{.amplitude = 1.7, .n = 2, .nu = 0.01};
+  const torch::Tensor wt = tg.trajectory(ny, nx, 4, 0.05);
+  const torch::Tensor rt = vorticity_residual(wt, {}, {.dt = 0.05, .viscosity = tg.nu, .bdf_order = 1});
+  ASSERT_GT(max_abs(rt), 1e-3);  // backward differences see the time rule's error ...
+  const torch::Tensor exact = vorticity_residual_coefficients(wt, -tg.lambda() * wt, {}, {.viscosity = tg.nu});
+  EXPECT_LT(exact.abs().max().item<double>(), 1e-13 * tg.lambda() * max_abs(wt));  // ... the exact rate none
+  EXPECT_THROW(vorticity_residual_coefficients(w, dwdt.narrow(1, 0, 2), f, spec), Error);  // shapes differ
+}
+
 TEST(VorticityResidual, GradientsFlowInSinglePrecision) {
   const torch::Tensor w = torch::randn({2, 5, 16, 16}).requires_grad_(true);
   const torch::Tensor f = torch::randn({16, 16});

@@ -290,9 +290,7 @@ Schema train_schema() {
 }
 
 ModelRunResult train_dcdm(const Config& c, const ModelRunContext& ctx) {
-  int ranks = 1;
-  MPI_Comm_size(ctx.comm, &ranks);
-  if (ranks != 1) throw ConfigError(c.label("model") + ": fluxion train runs on one rank (got " + std::to_string(ranks) + ")");
+  require_one_rank(c, ctx.comm);
   const auto start = std::chrono::steady_clock::now();
   System sys = make_system(c, ctx.comm, ctx.config_dir);
   const Grid& grid = *sys.domain.grid;

@@ -9,6 +9,7 @@ namespace fluxion::learn {
 
 void register_dcdm_model();       // dcdm_model.cpp
 void register_operator_models();  // operator_model.cpp
+void register_sfno_models();      // sfno_model.cpp
 
 ModelRegistry& ModelRegistry::instance() {
   static ModelRegistry registry;
@@ -37,6 +38,7 @@ void initialize() {
   register_dcdm_petsc_types();
   register_dcdm_model();
   register_operator_models();
+  register_sfno_models();
 }
 
 }  // namespace fluxion::learn

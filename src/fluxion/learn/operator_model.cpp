@@ -3,7 +3,6 @@
 // [samples, ny, nx]) with the one training loop; `fluxion eval` reports relative L2 and H1 errors
 // on a test file, at the training resolution or another one, and writes the predictions with an
 // XDMF that ParaView opens (input, truth, prediction, error; one "time" per sample).
-#include <hdf5.h>
 #include <torch/torch.h>
 
 #include <chrono>
@@ -13,8 +12,8 @@
 #include "fluxion/core/error.hpp"
 #include "fluxion/core/version.hpp"
 #include "fluxion/io/dataset_file.hpp"
-#include "fluxion/io/hdf5_util.hpp"
 #include "fluxion/io/xdmf.hpp"
+#include "fluxion/learn/array_file.hpp"
 #include "fluxion/learn/losses.hpp"
 #include "fluxion/learn/model_file.hpp"
 #include "fluxion/learn/model_registry.hpp"
@@ -29,38 +28,11 @@ namespace fluxion::learn {
 namespace {
 
 using io_detail::DatasetFile;
-using io_detail::H5Id;
 
 // ---------------------------------------------------------------------------------------------
 // Data: pairs of fields from one HDF5 file, either two arrays [samples, ny, nx] (input, output)
 // or one array of trajectories [trajectories, snapshots, ny, nx] whose pairs are snapshots k
 // apart (the ns2d_dataset layout). Read whole as float32.
-
-torch::Tensor read_array(const fs::path& file, const std::string& name, int rank, const char* layout) {
-  io_detail::QuietHdf5 quiet;
-  const std::string where = "data file '" + file.string() + "'";
-  if (!fs::exists(file)) throw IoError(where + " does not exist");
-  H5Id f(H5Fopen(file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
-  if (!f.valid()) throw IoError(where + " is not an HDF5 file");
-  if (H5Lexists(f.get(), name.c_str(), H5P_DEFAULT) <= 0)
-    throw IoError(where + " has no dataset '" + name + "' (see docs/datasets.md for the layout)");
-  H5Id d(H5Dopen2(f.get(), name.c_str(), H5P_DEFAULT), H5Dclose);
-  H5Id space(H5Dget_space(d.get()), H5Sclose);
-  const int found = H5Sget_simple_extent_ndims(space.get());
-  std::vector<hsize_t> dims(static_cast<std::size_t>(std::max(found, 0)));
-  H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
-  H5Id type(H5Dget_type(d.get()), H5Tclose);
-  const bool floats = H5Tget_class(type.get()) == H5T_FLOAT;
-  if (found != rank || !floats)
-    throw IoError(where + ": dataset '" + name + "' is " + io_detail::shape_text(dims) +
-                  (floats ? "" : " and not floating point") + "; expected floats of shape " + layout);
-  std::vector<int64_t> shape(dims.begin(), dims.end());
-  torch::Tensor t = torch::empty(shape, torch::kFloat32);
-  if (H5Dread(d.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data_ptr<float>()) < 0)
-    throw IoError(where + ": reading dataset '" + name + "' failed");
-  if (!torch::isfinite(t).all().item<bool>()) throw IoError(where + ": dataset '" + name + "' holds non-finite values");
-  return t;
-}
 
 struct Pairs {
   torch::Tensor input, output;  // [samples, 1, ny, nx]
@@ -69,7 +41,7 @@ struct Pairs {
 
 // Trajectories [trajectories, snapshots, ny, nx] of data.input (data.step > 0), or empty.
 torch::Tensor read_trajectories(const Config& c, const fs::path& file) {
-  return read_array(file, c.string("data.input"), 4, "trajectories x snapshots x ny x nx (data.step > 0)");
+  return read_float_array(file, c.string("data.input"), 4, "trajectories x snapshots x ny x nx (data.step > 0)");
 }
 
 Pairs read_pairs(const Config& c, const std::string& key, const fs::path& config_dir) {
@@ -78,7 +50,7 @@ Pairs read_pairs(const Config& c, const std::string& key, const fs::path& config
   Pairs p;
   if (step == 0) {
     const char* layout = "samples x ny x nx (data.step 0)";
-    p = {read_array(file, c.string("data.input"), 3, layout), read_array(file, c.string("data.output"), 3, layout)};
+    p = {read_float_array(file, c.string("data.input"), 3, layout), read_float_array(file, c.string("data.output"), 3, layout)};
     if (p.input.sizes() != p.output.sizes())
       throw IoError("data file '" + file.string() + "': '" + c.string("data.input") + "' is " +
                     c10::str(p.input.sizes()) + " but '" + c.string("data.output") + "' is " + c10::str(p.output.sizes()));
@@ -244,9 +216,7 @@ std::function<Schema()> train_schema(const std::string& architecture) {
 }
 
 ModelRunResult train_operator(const std::string& architecture, const Config& c, const ModelRunContext& ctx) {
-  int ranks = 1;
-  MPI_Comm_size(ctx.comm, &ranks);
-  if (ranks != 1) throw ConfigError(c.label("model") + ": fluxion train runs on one rank (got " + std::to_string(ranks) + ")");
+  require_one_rank(c, ctx.comm);
   const auto start = std::chrono::steady_clock::now();
   Pairs data = read_pairs(c, "data.train", ctx.config_dir);
   const nlohmann::json options = network_options(c, architecture);
@@ -276,18 +246,8 @@ ModelRunResult train_operator(const std::string& architecture, const Config& c, 
   const fs::path model_file = ctx.output_dir / (c.string("output.name") + ".pt");
   save_model(model_file, *net.module, header);
 
-  ModelRunResult out;
-  out.outputs = {model_file, ctx.output_dir / "loss.csv"};
-  out.table = {{"network", architecture + ", " + std::to_string(parameters) + " parameters"},
-               {"data", std::to_string(samples) + " pairs at " + std::to_string(nx) + " x " + std::to_string(ny)},
-               {"epochs", std::to_string(result.history.size()) + " (stopped by " + result.stopped_by + ")"},
-               {"best validation loss", format_number("%.4e", result.best_validation_loss) + " (relative " + c.string("loss") +
-                                            ", epoch " + std::to_string(result.best_epoch) + ")"},
-               {"training time", format_number("%.1f", result.seconds) + " s"},
-               {"model", model_file.filename().string()}};
-  out.results = training_summary(result);
-  out.results.update({{"architecture", architecture}, {"parameters", parameters}, {"samples", samples}, {"grid", {nx, ny}}});
-  return out;
+  return training_run_result(architecture, parameters, samples, std::to_string(samples) + " pairs", nx, ny,
+                             "relative " + c.string("loss"), result, model_file);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -122,7 +122,7 @@ Slice signed_modes(bool negative, int64_t m, int64_t n) { return negative ? Slic
 
 }  // namespace
 
-torch::Tensor SpaceTimeSpectralConvImpl::forward(const torch::Tensor& v, int64_t out_steps) {
+torch::Tensor SpaceTimeSpectralConvImpl::spectrum(const torch::Tensor& v) {
   const int64_t ny = v.size(-3), nx = v.size(-2), nt = v.size(-1);
   if (2 * modes_y_ > ny || 2 * modes_x_ > nx || modes_t_ > nt / 2 + 1)
     throw Error("space-time spectral convolution: " + std::to_string(modes_x_) + " x " + std::to_string(modes_y_) +
@@ -130,8 +130,7 @@ torch::Tensor SpaceTimeSpectralConvImpl::forward(const torch::Tensor& v, int64_t
                 " x " + std::to_string(2 * modes_y_) + " cells and " + std::to_string(frames_for_modes(modes_t_)) +
                 " time steps; this trajectory has " + std::to_string(nx) + " x " + std::to_string(ny) + " cells and " +
                 std::to_string(nt) + " steps");
-  const std::vector<int64_t> axes{-3, -2, -1};
-  const torch::Tensor vh = torch::fft::rfftn(v, c10::nullopt, axes);
+  const torch::Tensor vh = torch::fft::rfftn(v, c10::nullopt, std::vector<int64_t>{-3, -2, -1});
   torch::Tensor out = torch::zeros({v.size(0), out_, ny, nx, nt / 2 + 1}, vh.options());
   for (int b = 0; b < 4; ++b) {
     const std::vector<torch::indexing::TensorIndex> block{Slice(), Slice(), signed_modes(b >= 2, modes_y_, ny),
@@ -140,7 +139,26 @@ torch::Tensor SpaceTimeSpectralConvImpl::forward(const torch::Tensor& v, int64_t
     if (!bias_.empty()) y = y + delta_ * bias_[b];
     out.index_put_(block, y);
   }
-  return torch::fft::irfftn(out, std::vector<int64_t>{ny, nx, out_steps}, axes);
+  return out;
+}
+
+torch::Tensor SpaceTimeSpectralConvImpl::forward(const torch::Tensor& v, int64_t out_steps) {
+  return torch::fft::irfftn(spectrum(v), std::vector<int64_t>{v.size(-3), v.size(-2), out_steps},
+                            std::vector<int64_t>{-3, -2, -1});
+}
+
+std::pair<torch::Tensor, torch::Tensor> SpaceTimeSpectralConvImpl::forward_with_rate(const torch::Tensor& v,
+                                                                                     int64_t out_steps) {
+  const torch::Tensor c = spectrum(v);
+  const std::vector<int64_t> size{v.size(-3), v.size(-2), out_steps}, axes{-3, -2, -1};
+  // The output is the trigonometric polynomial sum_k c_k exp(2 pi i k tau / out_steps) sampled at
+  // tau = 0 .. out_steps - 1; its derivative multiplies c_k by 2 pi i k / out_steps. A Nyquist mode
+  // (k = out_steps / 2) is a cosine through the samples' extrema: its derivative there is zero.
+  const int64_t m = c.size(-1);
+  torch::Tensor k = torch::arange(m, torch::TensorOptions().dtype(torch::kFloat32).device(c.device()));
+  if (out_steps % 2 == 0) k = k.masked_fill(k == static_cast<double>(out_steps / 2), 0.0);
+  const torch::Tensor factor = torch::complex(torch::zeros_like(k), k * (2.0 * M_PI / static_cast<double>(out_steps)));
+  return {torch::fft::irfftn(c, size, axes), torch::fft::irfftn(c * factor.to(c.dtype()), size, axes)};
 }
 
 void SpaceTimeSpectralConvImpl::widen(int modes_x, int modes_y, int modes_t) {
@@ -183,6 +201,20 @@ torch::Tensor SfnoOutputLayerImpl::forward(const torch::Tensor& v, const torch::
   u = F::pad(u, F::PadFuncOptions({steps, 0}));  // zeros before: the trajectory is not periodic in time
   const torch::Tensor extended = conv->forward(u, out_frames + 2 + steps);
   return extended.narrow(-1, extended.size(-1) - out_frames, out_frames) + w.narrow(-1, w.size(-1) - 1, 1);
+}
+
+std::pair<torch::Tensor, torch::Tensor> SfnoOutputLayerImpl::forward_with_rate(const torch::Tensor& v,
+                                                                               const torch::Tensor& w,
+                                                                               int64_t out_frames, int64_t leading) {
+  namespace F = torch::nn::functional;
+  torch::Tensor u = torch::cat({w.narrow(-1, w.size(-1) - 2, 2), v}, -1);
+  const int64_t steps = u.size(-1);
+  u = F::pad(u, F::PadFuncOptions({steps, 0}));
+  auto [extended, rate] = conv->forward_with_rate(u, out_frames + 2 + steps);
+  // The skip (the last input frame) is constant in time.
+  const int64_t kept = out_frames + leading;
+  return {extended.narrow(-1, extended.size(-1) - kept, kept) + w.narrow(-1, w.size(-1) - 1, 1),
+          rate.narrow(-1, rate.size(-1) - kept, kept)};
 }
 
 SfnoNetImpl::SfnoNetImpl(const SfnoOptions& o) : options_(o) {
@@ -250,6 +282,16 @@ torch::Tensor SfnoNetImpl::latent(const torch::Tensor& w) {
 
 torch::Tensor SfnoNetImpl::extend(const torch::Tensor& hidden, const torch::Tensor& w, int64_t out_frames) {
   return output_->forward(hidden, as_trajectory(w, options_.in_frames), out_frames).squeeze(1).permute({0, 3, 1, 2});
+}
+
+std::pair<torch::Tensor, torch::Tensor> SfnoNetImpl::extend_with_rate(const torch::Tensor& hidden,
+                                                                      const torch::Tensor& w, int64_t out_frames,
+                                                                      int64_t leading) {
+  if (leading < 0 || leading > 2 + options_.latent_frames)
+    throw Error("SFNO: " + std::to_string(leading) + " leading samples; at most " +
+                std::to_string(2 + options_.latent_frames));
+  auto [value, rate] = output_->forward_with_rate(hidden, as_trajectory(w, options_.in_frames), out_frames, leading);
+  return {value.squeeze(1).permute({0, 3, 1, 2}), rate.squeeze(1).permute({0, 3, 1, 2})};
 }
 
 void SfnoNetImpl::widen_output_modes(int modes_x, int modes_y, int modes_t) {

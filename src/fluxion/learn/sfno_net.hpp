@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <array>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 namespace fluxion::learn {
@@ -77,12 +78,17 @@ class SpaceTimeSpectralConvImpl : public torch::nn::Module {
   SpaceTimeSpectralConvImpl(int in_channels, int out_channels, int modes_x, int modes_y, int modes_t, double scale,
                             bool bias = false, double delta = 1.0);
   torch::Tensor forward(const torch::Tensor& v, int64_t out_steps);
+  /// forward and its exact derivative along the output's time axis, per output step: the output is a
+  /// trigonometric polynomial in time sampled at out_steps points of its period.
+  std::pair<torch::Tensor, torch::Tensor> forward_with_rate(const torch::Tensor& v, int64_t out_steps);
   /// Keeps more modes: the old weights (and bias) keep their wave numbers, the new ones are zero, so
   /// the layer's output does not change. Throws Error when a count would shrink.
   void widen(int modes_x, int modes_y, int modes_t);
   std::array<int, 3> modes() const { return {modes_x_, modes_y_, modes_t_}; }
 
  private:
+  torch::Tensor spectrum(const torch::Tensor& v);  // the output's rfftn coefficients [batch, out, ny, nx, nt/2 + 1]
+
   int in_, out_, modes_x_, modes_y_, modes_t_;
   double delta_;
   std::vector<torch::Tensor> weight_, bias_;  // blocks (+y +x), (+y -x), (-y +x), (-y -x); bias_ empty without
@@ -99,6 +105,11 @@ class SfnoOutputLayerImpl : public torch::nn::Module {
   SfnoOutputLayerImpl(int modes_x, int modes_y, int modes_t, double delta);
   /// v [batch, 1, ny, nx, L], w the input [batch, 1, ny, nx, in_frames] -> [batch, 1, ny, nx, out_frames].
   torch::Tensor forward(const torch::Tensor& v, const torch::Tensor& w, int64_t out_frames);
+  /// forward and its time derivative per output frame interval (exact: the layer's output is
+  /// continuous in time); with `leading` > 0, also the polynomial's samples just before the first
+  /// output frame (leading = 1: at the last input frame's time), first.
+  std::pair<torch::Tensor, torch::Tensor> forward_with_rate(const torch::Tensor& v, const torch::Tensor& w,
+                                                            int64_t out_frames, int64_t leading = 0);
   SpaceTimeSpectralConv conv{nullptr};
 };
 TORCH_MODULE(SfnoOutputLayer);
@@ -114,6 +125,15 @@ class SfnoNetImpl : public torch::nn::Module {
   /// forward(w, k) == extend(latent(w), w, k).
   torch::Tensor latent(const torch::Tensor& w);
   torch::Tensor extend(const torch::Tensor& hidden, const torch::Tensor& w, int64_t out_frames);
+  /// extend and the exact time derivative of its output, per frame interval ([batch, out_frames, ny,
+  /// nx] each; divide by the time between frames for a rate per unit time). The output layer maps
+  /// the last two input frames and the latent steps to a trigonometric polynomial in time whose
+  /// samples are the output frames (SfnoOutputLayer), so the derivative is that polynomial's: the
+  /// time derivative Spectral-Refiner's residual uses here (vorticity_residual.hpp).
+  /// With `leading` = 1 the first of out_frames + 1 frames is the polynomial at the last input
+  /// frame's time, where the true trajectory is that frame (Spectral-Refiner's optional anchor).
+  std::pair<torch::Tensor, torch::Tensor> extend_with_rate(const torch::Tensor& hidden, const torch::Tensor& w,
+                                                           int64_t out_frames, int64_t leading = 0);
   const SfnoOptions& options() const { return options_; }
 
   /// Spectral-Refiner's fine-tuning step: the output layer keeps (modes_x, modes_y, modes_t) modes,

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "fluxion/core/config.hpp"
+#include "fluxion/learn/model_registry.hpp"
 
 namespace fluxion::learn {
 
@@ -82,6 +83,16 @@ nlohmann::json training_header(const TrainingResult& result, const Config& confi
 /// What summary.json's results say of a training run: epochs, why it stopped, best epoch and loss,
 /// its time, the epoch it resumed from.
 nlohmann::json training_summary(const TrainingResult& result);
+
+/// `fluxion train` runs on one rank: throws ConfigError naming the config's model key otherwise.
+void require_one_rank(const Config& c, MPI_Comm comm);
+
+/// What `fluxion train` of a model reports: the table (network, data, epochs, best validation
+/// loss, time, model file) and summary.json's results. `data` describes the samples, e.g.
+/// "600 windows"; `loss` names the validation loss, e.g. "relative L2".
+ModelRunResult training_run_result(const std::string& architecture, std::int64_t parameters, std::int64_t samples,
+                                   const std::string& data, std::int64_t nx, std::int64_t ny, const std::string& loss,
+                                   const TrainingResult& result, const std::filesystem::path& model_file);
 
 /// The learning rate of `schedule` at step `step` of `total` (one_cycle, cosine; others: `base`).
 double scheduled_learning_rate(const std::string& schedule, double base, std::int64_t step, std::int64_t total);

@@ -11,7 +11,9 @@ namespace fluxion::learn {
 
 namespace {
 
-void check_input(const torch::Tensor& w, const torch::Tensor& forcing, const VorticityResidualSpec& spec) {
+// frames_needed: the rule's k + 1 for backward differences, 1 when the caller gives dw/dt.
+void check_input(const torch::Tensor& w, const torch::Tensor& forcing, const VorticityResidualSpec& spec,
+                 int64_t frames_needed) {
   const std::string what = "vorticity residual: ";
   if (spec.bdf_order < 1 || spec.bdf_order > 6)
     throw Error(what + "bdf_order = " + std::to_string(spec.bdf_order) + ": expected 1 to 6");
@@ -25,7 +27,7 @@ void check_input(const torch::Tensor& w, const torch::Tensor& forcing, const Vor
   if (nx % 2 != 0 || ny % 2 != 0 || nx < 4 || ny < 4)
     throw Error(what + "the grid " + std::to_string(ny) + " x " + std::to_string(nx) +
                 " (ny x nx) must be even and at least 4 x 4 per axis");
-  if (w.size(1) < spec.bdf_order + 1)
+  if (w.size(1) < frames_needed)
     throw Error(what + "a trajectory of " + std::to_string(w.size(1)) + " frames is shorter than the " +
                 std::to_string(spec.bdf_order + 1) + " frames the order-" + std::to_string(spec.bdf_order) +
                 " backward difference needs");
@@ -66,22 +68,13 @@ std::vector<double> backward_difference_weights(int order) {
   return a;
 }
 
-torch::Tensor vorticity_residual_coefficients(const torch::Tensor& w, const torch::Tensor& forcing,
-                                              const VorticityResidualSpec& spec) {
-  check_input(w, forcing, spec);
-  const int k = spec.bdf_order;
-  const int64_t frames = w.size(1) - k, ny = w.size(2), nx = w.size(3);
-  const torch::TensorOptions real = w.options();
+namespace {
+
+// u.grad w - nu Lap w - f of the frames whose coefficients are wk [batch, T, ny, nx/2 + 1].
+torch::Tensor spatial_terms(const torch::Tensor& wk, int64_t ny, int64_t nx, const torch::Tensor& forcing,
+                            const VorticityResidualSpec& spec) {
+  const torch::TensorOptions real = torch::TensorOptions().dtype(c10::toRealValueType(wk.scalar_type())).device(wk.device());
   const double two_pi = 2.0 * std::numbers::pi;
-
-  const torch::Tensor w_hat = forward_transform(w);  // [batch, T, ny, nx/2 + 1]
-
-  // dw/dt at frames k .. T-1 (linear, so taken on the coefficients).
-  const std::vector<double> a = backward_difference_weights(k);
-  torch::Tensor dwdt = a[0] * w_hat.narrow(1, k, frames);
-  for (int j = 1; j <= k; ++j) dwdt = dwdt + a[j] * w_hat.narrow(1, k - j, frames);
-  dwdt = dwdt / spec.dt;
-
   // Integer wavenumbers: ky in fftfreq order, kx = 0 .. nx/2.
   const torch::Tensor ky = (torch::fft::fftfreq(ny, real) * static_cast<double>(ny)).round().unsqueeze(1);
   const torch::Tensor kx = (torch::fft::rfftfreq(nx, real) * static_cast<double>(nx)).round().unsqueeze(0);
@@ -95,7 +88,6 @@ torch::Tensor vorticity_residual_coefficients(const torch::Tensor& w, const torc
   const torch::Tensor zero = torch::zeros({1, 1}, real);
   const torch::Tensor d_dy = torch::complex(zero, two_pi * ky_d), d_dx = torch::complex(zero, two_pi * kx_d);
 
-  const torch::Tensor wk = w_hat.narrow(1, k, frames);
   const torch::Tensor psi = wk * inverse_k2;
   const torch::Tensor u = inverse_transform(d_dy * psi, ny, nx);
   const torch::Tensor v = inverse_transform(-(d_dx * psi), ny, nx);
@@ -106,13 +98,39 @@ torch::Tensor vorticity_residual_coefficients(const torch::Tensor& w, const torc
     const torch::Tensor band = (ky.abs() <= dealias_cutoff(ny)).logical_and(kx.abs() <= dealias_cutoff(nx));
     advection = advection * band.to(real.dtype());
   }
-
-  torch::Tensor r = dwdt + advection - spec.viscosity * (laplacian * wk);
+  torch::Tensor r = advection - spec.viscosity * (laplacian * wk);
   if (forcing.defined()) {
     const torch::Tensor f_hat = forward_transform(forcing.to(real));
     r = r - (forcing.dim() == 3 ? f_hat.unsqueeze(1) : f_hat);
   }
   return r;
+}
+
+}  // namespace
+
+torch::Tensor vorticity_residual_coefficients(const torch::Tensor& w, const torch::Tensor& forcing,
+                                              const VorticityResidualSpec& spec) {
+  check_input(w, forcing, spec, spec.bdf_order + 1);
+  const int k = spec.bdf_order;
+  const int64_t frames = w.size(1) - k;
+  const torch::Tensor w_hat = forward_transform(w);  // [batch, T, ny, nx/2 + 1]
+  // dw/dt at frames k .. T-1 (linear, so taken on the coefficients).
+  const std::vector<double> a = backward_difference_weights(k);
+  torch::Tensor dwdt = a[0] * w_hat.narrow(1, k, frames);
+  for (int j = 1; j <= k; ++j) dwdt = dwdt + a[j] * w_hat.narrow(1, k - j, frames);
+  return dwdt / spec.dt + spatial_terms(w_hat.narrow(1, k, frames), w.size(2), w.size(3), forcing, spec);
+}
+
+torch::Tensor vorticity_residual_coefficients(const torch::Tensor& w, const torch::Tensor& dwdt,
+                                              const torch::Tensor& forcing, const VorticityResidualSpec& spec) {
+  VorticityResidualSpec given = spec;
+  given.bdf_order = 1;  // dt and the order are not used
+  given.dt = 1.0;
+  check_input(w, forcing, given, 1);
+  if (dwdt.sizes() != w.sizes() || dwdt.is_complex())
+    throw Error("vorticity residual: the time derivative " + c10::str(dwdt.sizes()) + " does not match the trajectory " +
+                c10::str(w.sizes()));
+  return forward_transform(dwdt) + spatial_terms(forward_transform(w), w.size(2), w.size(3), forcing, spec);
 }
 
 torch::Tensor vorticity_residual(const torch::Tensor& w, const torch::Tensor& forcing,
@@ -125,6 +143,12 @@ torch::Tensor vorticity_residual_norm(const torch::Tensor& w, const torch::Tenso
                                       const VorticityResidualSpec& spec, const SobolevOrder& order) {
   const torch::Tensor r = vorticity_residual_coefficients(w, forcing, spec);  // checks w before w.size(3)
   return sobolev_squared_from_coefficients(r, w.size(3), order).mean(1).sqrt();  // mean over the T - k frames
+}
+
+torch::Tensor vorticity_residual_norm(const torch::Tensor& w, const torch::Tensor& dwdt, const torch::Tensor& forcing,
+                                      const VorticityResidualSpec& spec, const SobolevOrder& order) {
+  const torch::Tensor r = vorticity_residual_coefficients(w, dwdt, forcing, spec);
+  return sobolev_squared_from_coefficients(r, w.size(3), order).mean(1).sqrt();
 }
 
 }  // namespace fluxion::learn

@@ -53,6 +53,13 @@ std::vector<double> backward_difference_weights(int order);
 torch::Tensor vorticity_residual_coefficients(const torch::Tensor& w, const torch::Tensor& forcing,
                                               const VorticityResidualSpec& spec);
 
+/// The residual's coefficients at every frame, given the time derivative dwdt of the trajectory
+/// (same shape as w, per unit time): e.g. the exact derivative of a model whose output is continuous
+/// in time (SfnoNet::extend_with_rate). spec.dt and spec.bdf_order are not used. Complex
+/// [batch, T, ny, nx/2 + 1].
+torch::Tensor vorticity_residual_coefficients(const torch::Tensor& w, const torch::Tensor& dwdt,
+                                              const torch::Tensor& forcing, const VorticityResidualSpec& spec);
+
 /// The residual in physical space at frames k .. T-1: [batch, T - k, ny, nx], w's dtype.
 torch::Tensor vorticity_residual(const torch::Tensor& w, const torch::Tensor& forcing,
                                  const VorticityResidualSpec& spec);
@@ -60,6 +67,9 @@ torch::Tensor vorticity_residual(const torch::Tensor& w, const torch::Tensor& fo
 /// The fine-tuning loss: per sample, (1/(T - k) sum_n ||r(t_n)||_{H^s}^2)^(1/2) over frames k .. T-1
 /// (sobolev_norm's time average): [batch].
 torch::Tensor vorticity_residual_norm(const torch::Tensor& w, const torch::Tensor& forcing,
+                                      const VorticityResidualSpec& spec, const SobolevOrder& order);
+/// The same with the time derivative given (every frame counts): [batch].
+torch::Tensor vorticity_residual_norm(const torch::Tensor& w, const torch::Tensor& dwdt, const torch::Tensor& forcing,
                                       const VorticityResidualSpec& spec, const SobolevOrder& order);
 
 }  // namespace fluxion::learn
