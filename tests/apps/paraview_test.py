@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """ParaView (pvpython) on real runs of `fluxion run`: a 2D run opens drawn in the x-y plane, the
 solid cells are hidden (vtkGhostType) in the XDMF and in the VTI series, and a name full of XML
-characters opens; a learned model's predictions file plays one sample per time step. setup
+characters opens; a learned model's predictions file plays one sample per time step, a space-time
+model's (SFNO, refined) its predicted frames at their times. setup
 installs ParaView: without pvpython the test exits 77 (a ctest skip)."""
 import json
 import os
@@ -130,6 +131,48 @@ class ParaView(unittest.TestCase):
         self.assertAlmostEqual(info["u_range"][1], float(truth.max()), places=6)
         info = probe((out / "predictions.xdmf").resolve(), "error", 4.0)
         self.assertAlmostEqual(info["u_range"][1], float(error.max()), places=6)
+
+    def test_a_space_time_models_predictions_play_its_frames(self):
+        # A tiny SFNO (one epoch, refined twice): each window's XDMF plays its predicted frames at
+        # their physical times, and ParaView shows the frame asked for.
+        if "sfno " not in run(["info"]).stdout:
+            self.skipTest("fluxion built without torch (FLUXION_WITH_TORCH=OFF)")
+        rng = np.random.default_rng(1)
+        data = cli.WORK / "pv_trajectories.h5"
+        with h5py.File(data, "w") as f:
+            f["vorticity"] = rng.standard_normal((2, 12, 16, 16)).astype(np.float32)
+            f["forcing"] = np.zeros((16, 16))
+            for name, value in (("viscosity", 1e-3), ("interval", 0.1), ("spinup", 1.0)):
+                f.attrs[name] = value
+        cfg = write("pv_sfno.yaml", f"""\
+            model: sfno
+            data: {{train: {data}}}
+            network: {{in_frames: 4, out_frames: 8, width: 4, modes_x: 2, modes_y: 2, modes_t: 2, layers: 2,
+                      latent_frames: 4, mlp_channels: 4}}
+            training: {{epochs: 1, batch_size: 1, threads: 1, checkpoint: false, validation_fraction: 0.5}}
+            """)
+        r = run(["train", str(cfg), "-o", "pv_sfno"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        ev = write("pv_sfno_eval.yaml", f"model: sfno\nmodel_file: {cli.WORK / 'pv_sfno' / 'model.pt'}\n"
+                                        f"data: {{test: {data}}}\npredictions: 1\nrefine: {{iterations: 2}}\n")
+        r = run(["eval", str(ev), "-o", "pv_sfno_eval"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out = cli.WORK / "pv_sfno_eval"
+        with h5py.File(out / "predictions.h5", "r") as f:
+            truth, refined = f["window_000/truth/000003"][()], f["window_000/refined/000003"][()]
+        with h5py.File(data, "r") as f:
+            data_truth = f["vorticity"][0, 4 + 3]  # window 0's fourth predicted frame
+        np.testing.assert_array_equal(truth, data_truth)
+        frame_time = 1.0 + (4 + 3 + 1) * 0.1  # snapshot k is at spinup + (k + 1) interval
+        info = probe((out / "predictions_000.xdmf").resolve(), "truth", frame_time)
+        np.testing.assert_allclose(info["times"], [1.0 + (4 + f + 1) * 0.1 for f in range(8)], atol=1e-9)
+        self.assertEqual(info["cells"], 16 * 16)
+        for name in ("prediction", "truth", "error", "refined", "refined_error"):
+            self.assertIn(name, info["arrays"])
+        self.assertAlmostEqual(info["u_range"][0], float(data_truth.min()), places=6)
+        self.assertAlmostEqual(info["u_range"][1], float(data_truth.max()), places=6)
+        info = probe((out / "predictions_000.xdmf").resolve(), "refined", frame_time)
+        self.assertAlmostEqual(info["u_range"][1], float(refined.max()), places=6)
 
     def test_a_name_with_xml_characters_opens(self):
         out = cli.WORK / "pv_xml"
