@@ -258,8 +258,8 @@ ModelRunResult train_window_model(const std::string& architecture, const Config&
 // ---------------------------------------------------------------------------------------------
 // eval (and Spectral-Refiner)
 
-std::function<Schema()> eval_schema(const std::string& architecture) {
-  return [architecture] {
+std::function<Schema()> eval_schema() {
+  return [] {
     Schema s;
     s.string("model_file", required, "The model to evaluate (a file from fluxion train of this architecture)");
     declare_data(s, "data.test", "The test trajectories (any grid the network takes: 256^2 for zero-shot super-resolution)",
@@ -298,7 +298,6 @@ std::function<Schema()> eval_schema(const std::string& architecture) {
         .integer("refine.bdf_order", 4, "Order of the backward differences (refine.time_derivative: bdf)",
                  Range::at_least(1).and_at_most(6))
         .boolean("refine.dealias", true, "2/3-rule dealiasing of u.grad w in the residual");
-    (void)architecture;
     return s;
   };
 }
@@ -628,7 +627,7 @@ void register_sfno_models() {
       {"fno3d", "FNO-3d, the SFNO baseline on the same windows"}};
   for (const auto& [name, description] : models)
     ModelRegistry::instance().add(
-        {name, description, train_schema(name), eval_schema(name),
+        {name, description, train_schema(name), eval_schema(),
          [name](const Config& c, const ModelRunContext& ctx) { return train_window_model(name, c, ctx); },
          [name](const Config& c, const ModelRunContext& ctx) { return eval_window_model(name, c, ctx); }});
 }
