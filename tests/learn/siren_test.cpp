@@ -49,6 +49,10 @@ TEST(Siren, HasTheAuthorsSizesAndInitialisation) {
     EXPECT_GT(max_abs(params[name]), 0.9 * hidden) << name;
   }
   EXPECT_THROW(fluid->forward(torch::zeros({4, 3})), Error);
+  // make_network builds it from a model header's options, as every network of the layer.
+  const AnyNetwork any = make_network("siren", fluid->options().to_json());
+  EXPECT_EQ(parameter_count(*any.module), 3330);
+  EXPECT_EQ(any.forward(torch::zeros({5, 2})).sizes(), torch::IntArrayRef({5, 2}));
 }
 
 TEST(FieldDerivatives, AreExactOnAnAnalyticField) {

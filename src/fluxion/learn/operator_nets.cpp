@@ -8,6 +8,7 @@
 #include "fluxion/learn/dcdm_net.hpp"
 #include "fluxion/learn/model_file.hpp"
 #include "fluxion/learn/sfno_net.hpp"
+#include "fluxion/learn/siren.hpp"
 
 namespace fluxion::learn {
 
@@ -320,15 +321,15 @@ AnyNetwork make_network(const std::string& architecture, const nlohmann::json& o
   if (architecture == "dcdm") return wrap(DcdmNet(DcdmNetOptions::from_json(options)));
   if (architecture == "sfno") return wrap(SfnoNet(SfnoOptions::from_json(options)));
   if (architecture == "fno3d") return wrap(Fno3dNet(Fno3dOptions::from_json(options)));
-  throw Error("network architecture '" + architecture + "': expected mgno, fno, unet, dcdm, sfno or fno3d");
+  if (architecture == "siren") return wrap(SirenNet(SirenOptions::from_json(options)));
+  throw Error("network architecture '" + architecture + "': expected mgno, fno, unet, dcdm, sfno, fno3d or siren");
 }
 
 int coarsenings(const nlohmann::json& network, const std::string& architecture) {
   if (architecture == "mgno") return MgnoOptions::from_json(network).levels() - 1;
   if (architecture == "unet") return UnetOptions::from_json(network).levels;
   if (architecture == "dcdm") return DcdmNetOptions::from_json(network).levels;
-  if (architecture == "sfno" || architecture == "fno3d") return 0;
-  return 0;
+  return 0;  // the FNOs and SIREN do not coarsen
 }
 
 std::int64_t parameter_count(torch::nn::Module& module) {

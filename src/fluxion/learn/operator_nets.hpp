@@ -150,11 +150,11 @@ struct AnyNetwork {
   std::function<torch::Tensor(const torch::Tensor&)> forward;
 };
 
-/// The network `architecture` (mgno, fno, unet, dcdm, sfno, fno3d) with the options of a model file's header
+/// The network `architecture` (mgno, fno, unet, dcdm, sfno, fno3d, siren) with the options of a model file's header
 /// (network); throws Error for another name or options it cannot read.
 AnyNetwork make_network(const std::string& architecture, const nlohmann::json& options);
 
-/// How many times a network halves the grid (MgNO: levels - 1, U-Net and DCDM: levels, FNOs: 0);
+/// How many times a network halves the grid (MgNO: levels - 1, U-Net and DCDM: levels, FNOs, SIREN: 0);
 /// every axis must be a multiple of 2 to that power.
 int coarsenings(const nlohmann::json& network, const std::string& architecture);
 
