@@ -49,7 +49,7 @@ using io_detail::DatasetFile;
 struct Windows {
   torch::Tensor trajectories;         // [trajectories, snapshots, ny, nx], float32
   std::vector<int64_t> trajectory, start;
-  int64_t in_frames = 0, out_frames = 0, per_trajectory = 0;
+  int64_t in_frames = 0, out_frames = 0;
   fs::path file;
   double viscosity = NAN, interval = NAN, spinup = NAN;  // the file's attributes (NAN: absent)
   torch::Tensor forcing;              // /forcing [ny, nx] or undefined
@@ -96,7 +96,6 @@ Windows read_windows(const Config& c, const std::string& key, const fs::path& co
       d.trajectory.push_back(i);
       d.start.push_back(s);
     }
-  d.per_trajectory = (snapshots - window) / stride + 1;
   const long limit = c.integer("data.samples");
   if (limit > d.size())
     std::fprintf(stderr, "warning: %s: %ld windows asked, '%s' holds %lld: using all of them\n",
@@ -492,8 +491,9 @@ ModelRunResult eval_window_model(const std::string& architecture, const Config& 
       throw IoError("data file '" + data.file.string() + "': /forcing is " + c10::str(data.forcing.sizes()) +
                     ", not the trajectories' grid");
   } else {
-    for (const char* key : {"refine.learning_rate", "refine.bias_learning_rate", "refine.anchor", "refine.s", "refine.alpha", "refine.modes", "refine.time_derivative",
-                            "refine.bdf_order", "refine.dealias"})
+    for (const char* key : {"refine.learning_rate", "refine.bias_learning_rate", "refine.anchor", "refine.s",
+                            "refine.alpha", "refine.modes", "refine.time_derivative", "refine.bdf_order",
+                            "refine.dealias"})
       if (c.is_set(key)) c.fail(key, "has no effect without refine.iterations > 0");
   }
 
