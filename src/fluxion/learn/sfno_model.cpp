@@ -337,12 +337,17 @@ struct WindowResult {
 };
 
 // One window through the (refined) SFNO: the frozen layers once, then Adam on the output layer.
-WindowResult refine_window(const fs::path& model_file, const ModelHeader& header, const Normalization& n,
-                           const torch::Tensor& input, const torch::Tensor& forcing, const RefineSettings& r) {
+WindowResult refine_window(SfnoNetImpl& trained, const Normalization& n, const torch::Tensor& input,
+                           const torch::Tensor& forcing, const RefineSettings& r) {
   WindowResult out;
   const auto start = std::chrono::steady_clock::now();
-  SfnoNet net(SfnoOptions::from_json(header.network));
-  load_weights(model_file, *net);
+  // Each window refines its own copy of the trained network (widening changes the output layer).
+  SfnoNet net(trained.options());
+  {
+    torch::NoGradGuard no_grad;
+    const auto source = trained.named_parameters();
+    for (auto& p : net->named_parameters()) p.value().copy_(source[p.key()]);
+  }
   net->eval();
   const int64_t ny = input.size(2), nx = input.size(3);
   const int64_t frames = net->options().out_frames;
@@ -517,7 +522,8 @@ ModelRunResult eval_window_model(const std::string& architecture, const Config& 
     const torch::Tensor input = data.input(w).unsqueeze(0), truth = data.output(w).unsqueeze(0);
     torch::Tensor prediction, refined;
     if (r.iterations > 0) {
-      const WindowResult res = refine_window(model_file, header, norm, input, data.forcing, r);
+      const WindowResult res =
+          refine_window(*std::dynamic_pointer_cast<SfnoNetImpl>(net.module), norm, input, data.forcing, r);
       if (w == 0) residual_history_0 = res.residual_history;
       prediction = res.prediction;
       refined = res.refined;
