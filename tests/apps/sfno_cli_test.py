@@ -228,6 +228,21 @@ class BadInput(unittest.TestCase):
         self.fails("eval", EVAL % ("sfno", trained_sfno(), path, 2) + "refine: {iterations: 2}\n",
                    "no_attrs.h5", "viscosity and interval")
 
+    def test_refinement_needs_the_forcing_and_room_for_its_modes(self):
+        path = self.copy("no_forcing.h5", lambda f: f.__delitem__("forcing"))
+        self.fails("eval", EVAL % ("sfno", trained_sfno(), path, 2) + "refine: {iterations: 2}\n",
+                   "no_forcing.h5", "no dataset 'forcing'")
+        self.fails("eval", EVAL % ("sfno", trained_sfno(), self.data["test"], 2) +
+                   "refine: {iterations: 2, modes: [17, 0, 0]}\n", "refine.modes", "32 x 32")
+
+    def test_more_windows_asked_than_the_file_holds_is_a_warning(self):
+        text = (SFNO % self.data["test"]).replace("epochs: 30", "epochs: 1").replace("stride: 2}", "stride: 2, samples: 99}")
+        r = run(["train", str(write("many.yaml", text)), "-o", "many"])
+        self.assertEqual(r.returncode, 0, r.stderr + r.stdout)
+        self.assertIn("data.samples", r.stderr)
+        self.assertIn("99 windows asked", r.stderr)
+        self.assertEqual(results("many")["samples"], 2 * ((SNAPSHOTS - IN - OUT) // 2 + 1))
+
     def test_refine_keys_without_refinement(self):
         self.fails("eval", EVAL % ("sfno", trained_sfno(), self.data["test"], 2) +
                    "refine: {s: -2.0}\n", "refine.s", "no effect")
