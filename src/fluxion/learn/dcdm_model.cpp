@@ -11,7 +11,6 @@
 #include "fluxion/core/log.hpp"
 #include "fluxion/core/error.hpp"
 #include "fluxion/core/field.hpp"
-#include "fluxion/core/version.hpp"
 #include "fluxion/learn/dcdm.hpp"
 #include "fluxion/learn/dcdm_net.hpp"
 #include "fluxion/learn/model_file.hpp"
@@ -328,13 +327,8 @@ ModelRunResult train_dcdm(const Config& c, const ModelRunContext& ctx) {
                 c.integer("data.samples"), c.real("data.low_fraction"), c.real("data.low_weight"), seed);
   const TrainingResult result = train(task, topt);
 
-  ModelHeader header;
-  header.architecture = "dcdm";
-  header.dim = grid.dim();
-  header.network = options;
-  header.training = training_header(result, c, seconds_since(start));
+  ModelHeader header = trained_model_header("dcdm", grid.dim(), options, result, c, seconds_since(start));
   header.training["grid"] = grid.describe();
-  header.fluxion_version = kVersion;
   const fs::path model_file = ctx.output_dir / (c.string("output.name") + ".pt");
   save_model(model_file, *net.module, header);
 

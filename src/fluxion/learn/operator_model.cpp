@@ -235,14 +235,9 @@ ModelRunResult train_operator(const std::string& architecture, const Config& c, 
   OperatorTask task(net, std::move(data), norm, c.string("loss"));
   const TrainingResult result = train(task, topt);
 
-  ModelHeader header;
-  header.architecture = architecture;
-  header.dim = 2;
-  header.network = options;
-  header.training = training_header(result, c, seconds_since(start));
+  ModelHeader header = trained_model_header(architecture, 2, options, result, c, seconds_since(start));
   header.training.update(
       {{"grid", {nx, ny}}, {"samples", samples}, {"normalization", norm.to_json()}, {"loss", c.string("loss")}});
-  header.fluxion_version = kVersion;
   const fs::path model_file = ctx.output_dir / (c.string("output.name") + ".pt");
   save_model(model_file, *net.module, header);
 

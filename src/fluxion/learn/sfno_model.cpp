@@ -237,16 +237,11 @@ ModelRunResult train_window_model(const std::string& architecture, const Config&
   WindowTask task(net, std::move(data), norm);
   const TrainingResult result = train(task, topt);
 
-  ModelHeader header;
-  header.architecture = architecture;
-  header.dim = 2;
-  header.network = options;
-  header.training = training_header(result, c, seconds_since(start));
+  ModelHeader header = trained_model_header(architecture, 2, options, result, c, seconds_since(start));
   header.training.update({{"grid", {nx, ny}}, {"samples", samples}, {"normalization", norm.to_json()}, {"loss", "l2"}});
   // What the data were, so that eval and refine can refuse data of another flow.
   if (std::isfinite(viscosity)) header.training["viscosity"] = viscosity;
   if (std::isfinite(interval)) header.training["interval"] = interval;
-  header.fluxion_version = kVersion;
   const fs::path model_file = ctx.output_dir / (c.string("output.name") + ".pt");
   save_model(model_file, *net.module, header);
 

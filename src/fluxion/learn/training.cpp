@@ -15,6 +15,7 @@
 
 #include "fluxion/core/error.hpp"
 #include "fluxion/core/log.hpp"
+#include "fluxion/core/version.hpp"
 
 namespace fs = std::filesystem;
 
@@ -376,6 +377,17 @@ nlohmann::json training_summary(const TrainingResult& result) {
           {"best_validation_loss", result.best_validation_loss},
           {"training_seconds", result.seconds},
           {"resumed_from_epoch", result.resumed_from_epoch}};
+}
+
+ModelHeader trained_model_header(const std::string& architecture, int dim, const nlohmann::json& network,
+                                 const TrainingResult& result, const Config& config, double seconds) {
+  ModelHeader header;
+  header.architecture = architecture;
+  header.dim = dim;
+  header.network = network;
+  header.training = training_header(result, config, seconds);
+  header.fluxion_version = kVersion;
+  return header;
 }
 
 void require_one_rank(const Config& c, MPI_Comm comm) {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "fluxion/core/config.hpp"
+#include "fluxion/learn/model_file.hpp"
 #include "fluxion/learn/model_registry.hpp"
 
 namespace fluxion::learn {
@@ -79,6 +80,11 @@ TrainingResult train(TrainingTask& task, const TrainingOptions& options);
 /// What a model file's header records of its training: the resolved config, epochs, the best
 /// epoch and its validation loss, and `seconds` (the whole command's time).
 nlohmann::json training_header(const TrainingResult& result, const Config& config, double seconds);
+
+/// The header of a model `train` produced: architecture, dimension, network options, the
+/// training_header and this fluxion's version. Callers add what their data were to `training`.
+ModelHeader trained_model_header(const std::string& architecture, int dim, const nlohmann::json& network,
+                                 const TrainingResult& result, const Config& config, double seconds);
 
 /// What summary.json's results say of a training run: epochs, why it stopped, best epoch and loss,
 /// its time, the epoch it resumed from.
