@@ -131,7 +131,8 @@ std::vector<std::string> run_files(const fs::path& folder) {
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(folder, ec)) {
     const std::string name = entry.path().filename().string();
-    if (!entry.is_regular_file(ec) || name == OutputFolder::kSummary || name.starts_with('.') ||
+    // Files, and folders of files (an insr run's weights/).
+    if (!(entry.is_regular_file(ec) || entry.is_directory(ec)) || name == OutputFolder::kSummary || name.starts_with('.') ||
         name.ends_with(".tmp"))
       continue;
     files.push_back(name);
@@ -257,8 +258,10 @@ void OutputFolder::commit(nlohmann::json summary) {
     const std::vector<std::string> old = listed_files(dir_ / kSummary);
     fs::remove(dir_ / kSummary, ec);
     for (const std::string& name : old)
-      if (std::find(files.begin(), files.end(), name) == files.end()) fs::remove(dir_ / name, ec);
+      if (std::find(files.begin(), files.end(), name) == files.end()) fs::remove_all(dir_ / name, ec);
     for (const std::string& name : files) {
+      // A file replaces its namesake in one rename; a folder cannot replace a folder, so the old goes first.
+      if (fs::is_directory(staging_ / name, ec) && fs::is_directory(dir_ / name, ec)) fs::remove_all(dir_ / name, ec);
       fs::rename(staging_ / name, dir_ / name, ec);
       if (ec) throw IoError((dir_ / name).string() + ": cannot move the run's file there: " + ec.message());
     }

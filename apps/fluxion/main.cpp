@@ -415,6 +415,17 @@ int main(int argc, char** argv) {
     apps::register_builtin_apps();
 #ifdef FLUXION_HAVE_LEARN
     learn::initialize();
+    for (const auto& sim : learn::ModelRegistry::instance().simulations()) {
+      apps::AppInfo app;
+      app.name = sim.name;
+      app.description = sim.description;
+      app.schema = sim.schema;
+      app.run = [run = sim.run](const Config& c, const apps::RunContext& ctx) {
+        const learn::ModelRunResult r = run(c, learn::ModelRunContext{ctx.comm, ctx.config_dir, ctx.output_dir});
+        return apps::RunResult{r.table, r.results, r.outputs};
+      };
+      apps::AppRegistry::instance().add(std::move(app));
+    }
 #endif
 
     CLI::App cli{"fluxion: PDE simulation and linear solvers, classical and learned.\n"

@@ -4,6 +4,7 @@
 #include <hdf5.h>
 
 #include <algorithm>
+#include <cstring>
 #include <vector>
 
 #include "fluxion/core/error.hpp"
@@ -26,7 +27,10 @@ H5Id open_file(const fs::path& file) {
 
 }  // namespace
 
-torch::Tensor read_float_array(const fs::path& file, const std::string& name, int rank, const char* layout) {
+torch::Tensor read_float_array(const fs::path& file, const std::string& name, int rank, const char* layout,
+                               torch::ScalarType scalar_type) {
+  if (scalar_type != torch::kFloat32 && scalar_type != torch::kFloat64)
+    throw Error("read_float_array: reads float32 or float64 tensors only");
   io_detail::QuietHdf5 quiet;
   const std::string where = "data file '" + file.string() + "'";
   const H5Id f = open_file(file);
@@ -43,8 +47,9 @@ torch::Tensor read_float_array(const fs::path& file, const std::string& name, in
     throw IoError(where + ": dataset '" + name + "' is " + io_detail::shape_text(dims) +
                   (floats ? "" : " and not floating point") + "; expected floats of shape " + layout);
   std::vector<int64_t> shape(dims.begin(), dims.end());
-  torch::Tensor t = torch::empty(shape, torch::kFloat32);
-  if (H5Dread(d.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data_ptr<float>()) < 0)
+  torch::Tensor t = torch::empty(shape, scalar_type);
+  const hid_t memory_type = scalar_type == torch::kFloat64 ? H5T_NATIVE_DOUBLE : H5T_NATIVE_FLOAT;
+  if (H5Dread(d.get(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data_ptr()) < 0)
     throw IoError(where + ": reading dataset '" + name + "' failed");
   if (!torch::isfinite(t).all().item<bool>()) throw IoError(where + ": dataset '" + name + "' holds non-finite values");
   return t;
@@ -65,6 +70,21 @@ std::optional<double> read_number_attribute(const fs::path& file, const std::str
   if (H5Aread(attr.get(), H5T_NATIVE_DOUBLE, values.data()) < 0)
     throw IoError("data file '" + file.string() + "': reading root attribute '" + name + "' failed");
   return values[0];
+}
+
+std::optional<std::string> read_text_attribute(const fs::path& file, const std::string& name) {
+  io_detail::QuietHdf5 quiet;
+  const H5Id f = open_file(file);
+  if (H5Aexists(f.get(), name.c_str()) <= 0) return std::nullopt;
+  H5Id attr(H5Aopen(f.get(), name.c_str(), H5P_DEFAULT), H5Aclose);
+  H5Id type(H5Aget_type(attr.get()), H5Tclose);
+  if (H5Tget_class(type.get()) != H5T_STRING || H5Tis_variable_str(type.get()) > 0)
+    throw IoError("data file '" + file.string() + "': root attribute '" + name + "' is not a fixed-length string");
+  std::string value(H5Tget_size(type.get()), '\0');
+  if (H5Aread(attr.get(), type.get(), value.data()) < 0)
+    throw IoError("data file '" + file.string() + "': reading root attribute '" + name + "' failed");
+  value.resize(std::strlen(value.c_str()));  // drop the padding
+  return value;
 }
 
 }  // namespace fluxion::learn

@@ -35,6 +35,15 @@ struct ModelInfo {
   std::function<ModelRunResult(const Config&, const ModelRunContext&)> train, eval;
 };
 
+/// An app of `fluxion run` that needs the learn layer (its config's `app:` value, e.g. insr): the
+/// fluxion command adds these to its apps when it is built with torch.
+struct SimulationInfo {
+  std::string name;
+  std::string description;
+  std::function<Schema()> schema;  // the app's keys (the driver adds app, title, output.*, petsc)
+  std::function<ModelRunResult(const Config&, const ModelRunContext&)> run;
+};
+
 class ModelRegistry {
  public:
   static ModelRegistry& instance();
@@ -42,12 +51,15 @@ class ModelRegistry {
   const ModelInfo* find(const std::string& name) const;
   std::vector<std::string> names() const;
   const std::vector<ModelInfo>& models() const { return models_; }
+  void add(SimulationInfo info);  // replaces a simulation of the same name
+  const std::vector<SimulationInfo>& simulations() const { return simulations_; }
 
  private:
   std::vector<ModelInfo> models_;
+  std::vector<SimulationInfo> simulations_;
 };
 
-/// Registers the learn layer: PETSc's KSP and PC types "dcdm" and the trainable models. Idempotent;
+/// Registers the learn layer: PETSc's KSP and PC types "dcdm", the trainable models and the simulations. Idempotent;
 /// call after PetscInitialize.
 void initialize();
 
