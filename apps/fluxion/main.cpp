@@ -218,6 +218,9 @@ int run(const RunOptions& opt, fs::path& failed_dir, const std::string& verb = "
   if (verb == "run") {
     const std::string app_name = Config::peek_string(text, source, "app", "poisson", opt.overrides);
     app = apps::AppRegistry::instance().find(app_name);
+    if (!app && !kWithTorch && (app_name == "insr" || app_name == "insr_sample"))
+      throw ConfigError(source + ": app: '" + app_name +
+                        "' needs the learn layer; this fluxion was built with FLUXION_WITH_TORCH=OFF");
     if (!app) {
       std::string known;
       for (const auto& n : apps::AppRegistry::instance().names()) known += (known.empty() ? "" : ", ") + n;

@@ -345,6 +345,7 @@ std::vector<NamedNetwork> load_networks(const fs::path& file, nlohmann::json& in
   std::vector<NamedNetwork> out;
   for (const auto& [name, options] : info["networks"].items()) {
     SirenNet net(SirenOptions::from_json(options));
+    net->to(torch::kFloat64);  // the stored precision; the caller converts if it wants less
     torch::NoGradGuard no_grad;
     for (auto& item : net->named_parameters()) {
       std::string key = item.key();
@@ -355,7 +356,7 @@ std::vector<NamedNetwork> load_networks(const fs::path& file, nlohmann::json& in
       if (stored.sizes() != item.value().sizes())
         throw IoError(where + ": /" + name + "/" + key + " is " + c10::str(stored.sizes()) + "; the network needs " +
                       c10::str(item.value().sizes()));
-      item.value().copy_(stored.to(item.value().dtype()));
+      item.value().copy_(stored);
     }
     out.push_back({name, net});
   }

@@ -41,7 +41,7 @@ struct OptimizerOptions {
   double plateau_factor = 0.1;
   long plateau_patience = 500;
   double min_learning_rate = 1e-8;
-  bool resample = false;  // Adam only: new samples every iteration (the authors' choice)
+  bool resample = false;  // new samples: every iteration (Adam, the authors' choice), else for the stage
   // L-BFGS: history and the tolerances that end it early (converged).
   long history = 100;
   double tolerance_grad = 1e-12;
@@ -96,7 +96,7 @@ SirenNet frozen_copy(const SirenNet& net);
 /// writing a temporary and renaming it (an interrupted run never leaves a partial file).
 void save_networks(const std::filesystem::path& file, const std::vector<NamedNetwork>& networks,
                    nlohmann::json info);
-/// Reads what save_networks wrote; `info` receives the root JSON. Throws IoError naming the file
+/// Reads what save_networks wrote (networks in float64); `info` receives the root JSON. Throws IoError naming the file
 /// when it is not such a file.
 std::vector<NamedNetwork> load_networks(const std::filesystem::path& file, nlohmann::json& info);
 
