@@ -2,7 +2,8 @@
 """ParaView (pvpython) on real runs of `fluxion run`: a 2D run opens drawn in the x-y plane, the
 solid cells are hidden (vtkGhostType) in the XDMF and in the VTI series, and a name full of XML
 characters opens; a learned model's predictions file plays one sample per time step, a space-time
-model's (SFNO, refined) its predicted frames at their times. setup
+model's (SFNO, refined) its predicted frames at their times, and an insr elastic body is drawn
+where its displacement puts it (Warp By Vector). setup
 installs ParaView: without pvpython the test exits 77 (a ctest skip)."""
 import json
 import os
@@ -47,17 +48,21 @@ def probe(path, array="u", time=0.0):
     """Runs PV_SCRIPT on `path` at `time` (ranges of `array`): offscreen first, else under a virtual
     display (xvfb-run -a may race with another xvfb-run for a display number, offscreen rendering
     needs no display)."""
-    script = cli.WORK / "pv_probe.py"
-    script.write_text(PV_SCRIPT)
+    return pvpython(PV_SCRIPT, [str(path), array, repr(time)])
+
+
+def pvpython(text, args, name="pv_probe.py"):
+    """Runs the pvpython script `text` with `args`; returns the JSON its last output line holds."""
+    script = cli.WORK / name
+    script.write_text(text)
     commands = [[cli.ARGS.pvpython, "--force-offscreen-rendering"]]
     if shutil.which("xvfb-run"):
         commands.append([shutil.which("xvfb-run"), "-a", cli.ARGS.pvpython])
     for command in commands:
-        p = subprocess.run(command + [str(script), str(path), array, repr(time)], capture_output=True, text=True,
-                           timeout=300)
+        p = subprocess.run(command + [str(script)] + args, capture_output=True, text=True, timeout=300)
         if p.returncode == 0:
             return json.loads(p.stdout.strip().splitlines()[-1])
-    raise AssertionError(f"pvpython failed on {path}: {p.stderr[-3000:]}")
+    raise AssertionError(f"pvpython failed on {args[0]}: {p.stderr[-3000:]}")
 
 
 class ParaView(unittest.TestCase):
@@ -173,6 +178,36 @@ class ParaView(unittest.TestCase):
         self.assertAlmostEqual(info["u_range"][1], float(data_truth.max()), places=6)
         info = probe((out / "predictions_000.xdmf").resolve(), "refined", frame_time)
         self.assertAlmostEqual(info["u_range"][1], float(refined.max()), places=6)
+
+    def test_an_insr_body_is_drawn_deformed_by_its_displacement(self):
+        # The elastic square of the insr app after 5 steps of free fall (a rigid shift of
+        # g dt^2 n (n + 1) / 2 = 0.0589 down): Warp By Vector with `displacement` moves it there.
+        if "insr " not in run(["info"]).stdout:
+            self.skipTest("fluxion built without torch (FLUXION_WITH_TORCH=OFF)")
+        cfg = write("pv_insr.yaml", """\
+            app: insr
+            example: elasticity
+            time: {dt: 0.02, steps: 5}
+            network: {width: 8, hidden_layers: 1}
+            samples: 256
+            optimizer: [{method: lbfgs, iterations: 30}]
+            output: {cells: [8, 8]}
+            """)
+        r = run(["run", str(cfg), "-o", "pv_insr"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        info = pvpython("import json, sys\n"
+                        "from paraview import simple\n"
+                        "src = simple.OpenDataFile(sys.argv[1])\n"
+                        "src.UpdatePipeline(0.1)\n"
+                        "points = simple.CellDatatoPointData(Input=src)\n"
+                        "warp = simple.WarpByVector(Input=points, Vectors=['POINTS', 'displacement'])\n"
+                        "warp.UpdatePipeline(0.1)\n"
+                        "print(json.dumps({'before': list(src.GetDataInformation().GetBounds()),\n"
+                        "                  'after': list(warp.GetDataInformation().GetBounds())}))\n",
+                        [str((cli.WORK / "pv_insr" / "run.xdmf").resolve())], "pv_warp.py")
+        fall = 9.81 * 0.02 ** 2 * 15
+        np.testing.assert_allclose(info["before"][:4], [-0.5, 0.5, -0.5, 0.5], atol=1e-12)
+        np.testing.assert_allclose(info["after"][:4], [-0.5, 0.5, -0.5 - fall, 0.5 - fall], atol=1e-5)
 
     def test_a_name_with_xml_characters_opens(self):
         out = cli.WORK / "pv_xml"
