@@ -23,6 +23,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+import insr_splitting_reference as splitting  # noqa: E402
 import machine  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -88,6 +89,9 @@ def main():
     date = datetime.date.today().isoformat()
     grid = json.loads((runs / "insr_grid_advection.json").read_text())
     mac = json.loads((runs / "insr_mac_taylor_green.json").read_text())
+    fine = runs / "insr_mac_taylor_green_fine.json"
+    if fine.exists():  # the MAC solver with smaller steps: what it does in a fraction of INSR's time
+        mac["results"] += json.loads(fine.read_text())["results"]
     adv, adv_rows = advection_rows(runs, grid)
     var_rows = variant_rows(runs, adv)
     tg = results(runs / "insr_taylor_green")
@@ -113,17 +117,30 @@ def main():
     for name, secs, its, rel, vs, own in var_rows:
         lines.append(f"| {name} | {secs:.2f} | {its:.0f} | {e(rel)} | {e(vs)} | {e(own)} |")
     tf = tg["final"]
+    # The splitting exact in space at the output grid's cell centres: the time stepping's own error.
+    with h5py.File(runs / "insr_taylor_green" / "run.h5") as f:
+        gx = f["geometry/x"][...]
+        c = 0.5 * (gx[1:] + gx[:-1])
+        X, Y = np.meshgrid(c, c)
+        u = f["fields/velocity"][sorted(f["fields/velocity"])[-1]][...]
+    split_errors, u_split = splitting.run(0.05, tg["steps"], 32, (X, Y))
+    u_insr = np.stack([u[..., 0].ravel(), u[..., 1].ravel()])
+    tg_vs_split = float(np.linalg.norm(u_insr - u_split) / np.linalg.norm(u_split))
     lines += ["", "## Taylor-Green vortex, t = 5 (100 steps of 0.05)", "",
-              "| method | memory (floats) | dt | seconds | rel L2 | max error | mean abs error |", "|---|---|---|---|---|---|---|",
+              "| method | memory (floats) | dt | seconds | rel L2 | max error | mean abs error | rel L2 vs the exact-in-space splitting |",
+              "|---|---|---|---|---|---|---|---|",
               f"| INSR, splitting (advect, pressure, project), L-BFGS 100/fit | {tg['parameters']} | 0.05 | "
-              f"{tg['seconds']:.0f} | {e(tf['relative_l2_error'])} | {e(tf['max_error'])} | {e(tf['mean_abs_error'])} |"]
+              f"{tg['seconds']:.0f} | {e(tf['relative_l2_error'])} | {e(tf['max_error'])} | {e(tf['mean_abs_error'])} | "
+              f"{e(tg_vs_split)} |",
+              f"| the same splitting, exact in space (Fourier series; bench/insr_splitting_reference.py) | - | 0.05 | | "
+              f"{e(split_errors[-1])} | | | 0 |"]
     for r in mac["results"]:
         if r.get("returncode") != 0:
             continue
         c = r["centres"]
         lines.append(f"| fluxion MAC, {r['advection']}, {r['cells']}^2 | {r['state_floats']} | {r['dt']:.4g} | "
-                     f"{r['wall_seconds']:.1f} | {e(c['rel_l2'])} | {e(c['max_abs'])} | {e(c['mean_abs'])} |")
-    lines += [f"| paper (INSR) | 6627 | 0.05 | | {PAPER['taylor_green']} | | |", "",
+                     f"{r['wall_seconds']:.1f} | {e(c['rel_l2'])} | {e(c['max_abs'])} | {e(c['mean_abs'])} | |")
+    lines += [f"| paper (INSR) | 6627 | 0.05 | | {PAPER['taylor_green']} | | | |", "",
               "## Elastic square falling onto a plane (50 steps of 0.02)", "",
               "| step | t | kinetic | elastic | gravity | contact | total | lowest y |", "|---|---|---|---|---|---|---|---|"]
     for h in el["history"]:
@@ -137,17 +154,19 @@ def main():
     (out / f"insr_{date}.md").write_text("\n".join(lines))
     (out / f"insr_{date}.json").write_text(json.dumps(
         {"date": date, "machine": machine.cpu_model(), "cpus": machine.cpus(), "advection": adv_rows,
-         "advection_variants": var_rows, "taylor_green": {"insr": tf, "seconds": tg["seconds"]},
+         "advection_variants": var_rows,
+         "taylor_green": {"insr": tf, "seconds": tg["seconds"], "insr_vs_splitting": tg_vs_split,
+                          "splitting_error": split_errors[-1]},
          "mac": [{k: r.get(k) for k in ("cells", "advection", "dt", "state_floats", "wall_seconds", "centres")}
                  for r in mac["results"]],
          "elasticity": [{k: h[k] for k in ("step", "time", "total_energy", "kinetic_energy", "elastic_energy",
                                            "gravity_energy", "contact_energy", "lowest_y")} for h in el["history"]]},
         indent=1))
-    figures(runs, docs, adv, tg, el, mac)
+    figures(runs, docs, adv, tg, el, mac, split_errors)
     print("\n".join(lines))
 
 
-def figures(runs, docs, adv, tg, el, mac):
+def figures(runs, docs, adv, tg, el, mac, split_errors):
     # Advection: the pulse at the end and the errors over time.
     with h5py.File(runs / "insr_advection" / "run.h5") as f:
         x = 0.5 * (f["geometry/x"][1:] + f["geometry/x"][:-1])
@@ -175,9 +194,10 @@ def figures(runs, docs, adv, tg, el, mac):
     fig, ax = plt.subplots(1, 2, figsize=(11, 4.2))
     t = [h["time"] for h in tg["history"]]
     ax[0].semilogy(t, [h["relative_l2_error"] for h in tg["history"]], "C0-", label=f"INSR ({tg['parameters']} parameters)")
+    ax[0].semilogy(t[1:], split_errors, "k:", label="the splitting, exact in space")
     for i, r in enumerate(r for r in mac["results"] if r.get("returncode") == 0):
         ax[0].semilogy([5.0], [r["centres"]["rel_l2"]], "o", color=f"C{i + 1}",
-                       label=f"MAC {r['cells']}^2 ({r['state_floats']} floats)")
+                       label=f"MAC {r['cells']}^2, dt {r['dt']:.2g} ({r['state_floats']} floats, {r['wall_seconds']:.0f} s)")
     ax[0].set_xlabel("t")
     ax[0].set_title("velocity, relative L2 error")
     ax[0].legend(fontsize=8)
