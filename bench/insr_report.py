@@ -59,7 +59,7 @@ def variant_rows(runs, adv, steps=24):
     """The first `steps` steps: L-BFGS from the full run, the other optimisers and integrators."""
     h = adv["history"][steps]
     lbfgs_seconds = sum(r["seconds"] for r in adv["history"][1:steps + 1])
-    lbfgs_its = sum(r["step"]["iterations"] for r in adv["history"][1:steps + 1])
+    lbfgs_its = sum(r["fits"]["step"]["iterations"] for r in adv["history"][1:steps + 1])
     rows = [("midpoint, L-BFGS (100 its)", lbfgs_seconds / steps, lbfgs_its / steps, h["relative_l2_error"],
              h["relative_l2_error_vs_stepping"], h["stepping_relative_l2_error"])]
     for name, folder in (("midpoint, Adam (authors': lr 1e-4, plateau, new points each iteration; 5000 its)",
@@ -72,7 +72,7 @@ def variant_rows(runs, adv, steps=24):
             continue
         r = results(path)
         last = r["history"][-1]
-        its = sum(x["step"]["iterations"] for x in r["history"][1:]) / r["steps"]
+        its = sum(x["fits"]["step"]["iterations"] for x in r["history"][1:]) / r["steps"]
         secs = sum(x["seconds"] for x in r["history"][1:]) / r["steps"]
         rows.append((name, secs, its, last["relative_l2_error"], last["relative_l2_error_vs_stepping"],
                      last["stepping_relative_l2_error"]))

@@ -81,7 +81,9 @@ class Advection(unittest.TestCase):
         self.assertIn("weights", summary["files"])
         res = summary["results"]
         self.assertEqual(res["parameters"], 901)
-        self.assertEqual(len(res["history"]), 13)
+        self.assertEqual([h["step"] for h in res["history"]], list(range(13)))
+        self.assertEqual(res["history"][0]["fits"], {})  # step 0 is the initial fit (results.initial_fit)
+        self.assertEqual(res["history"][5]["fits"]["step"]["iterations"], int(rows[5]["step_iterations"]))
         self.assertLess(res["final"]["relative_l2_error_vs_stepping"], 1e-2)
 
     def test_weights_of_every_step_sample_at_any_resolution(self):

@@ -812,7 +812,7 @@ ModelRunResult run_insr(const Config& c, const ModelRunContext& ctx) {
       history << "\n";
       header = true;
     }
-    nlohmann::json row{{"step", n}, {"time", t}, {"seconds", step_seconds}};
+    nlohmann::json row{{"step", n}, {"time", t}, {"seconds", step_seconds}, {"fits", nlohmann::json::object()}};
     history << n << "," << t << "," << step_seconds;
     for (std::size_t f = 0; f < fit_names.size(); ++f) {
       if (f >= reports.size()) {
@@ -821,8 +821,8 @@ ModelRunResult run_insr(const Config& c, const ModelRunContext& ctx) {
       }
       const FitReport& r = reports[f];
       history << "," << r.loss << "," << r.iterations << "," << r.seconds << "," << (r.converged ? 1 : 0);
-      row[r.name] = {{"loss", r.loss}, {"iterations", r.iterations}, {"seconds", r.seconds}, {"converged", r.converged},
-                     {"stop", r.stop}, {"terms", r.terms}};
+      row["fits"][r.name] = {{"loss", r.loss}, {"iterations", r.iterations}, {"seconds", r.seconds},
+                             {"converged", r.converged}, {"stop", r.stop}, {"terms", r.terms}};
     }
     for (const auto& m : last_measures) {
       history << "," << m.value;
