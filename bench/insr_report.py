@@ -224,14 +224,20 @@ def figures(runs, docs, adv, tg, el, mac, split_errors):
         cx, cy = 0.5 * (gx[1:] + gx[:-1]), 0.5 * (gy[1:] + gy[:-1])
         X, Y = np.meshgrid(cx, cy)
         steps = sorted(f["fields/displacement"])
-        for i, s in enumerate(steps[::max(1, len(steps) // 6)]):
+        # The body's outline (its outermost cell centres) at a few times, side by side.
+        ring = [(j, i) for i in range(len(cx)) for j in (0,)] + [(j, len(cx) - 1) for j in range(len(cy))] + \
+               [(len(cy) - 1, i) for i in reversed(range(len(cx)))] + [(j, 0) for j in reversed(range(len(cy)))]
+        rows, cols = np.array([r for r, _ in ring]), np.array([c for _, c in ring])
+        for i, s in enumerate(steps[::max(1, len(steps) // 7)]):
             d = f["fields/displacement"][s][...]
-            ax[1].plot((X + d[..., 0]).ravel(), (Y + d[..., 1]).ravel(), ".", ms=1.5, color=f"C{i}",
-                       label=f"t = {f['fields/displacement'][s].attrs['time']:.2f}")
+            px = X[rows, cols] + d[rows, cols, 0] + 1.3 * i
+            py = Y[rows, cols] + d[rows, cols, 1]
+            ax[1].fill(px, py, alpha=0.6, color=f"C{i % 10}")
+            ax[1].text(1.3 * i, 0.6, f"t={f['fields/displacement'][s].attrs['time']:.2f}", ha="center", fontsize=7)
     ax[1].axhline(-1.0, color="k", lw=1)
     ax[1].set_aspect("equal")
-    ax[1].set_title("deformed body (cell centres)")
-    ax[1].legend(fontsize=7, markerscale=5)
+    ax[1].set_ylim(-1.15, 0.9)
+    ax[1].set_title("the body at a few times (shifted sideways; the plane y = -1)")
     fig.tight_layout()
     fig.savefig(docs / "insr_elasticity.png", dpi=90)
     plt.close(fig)
