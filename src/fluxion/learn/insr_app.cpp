@@ -545,10 +545,9 @@ class Elasticity final : public Example {
   }
   // (q_{n+1} - q_n) / dt of the state just computed (the initial velocity before the first step).
   torch::Tensor current_velocity(const torch::Tensor& x) {
-    if (steps_taken() == 0) return velocity(x);
+    if (first_) return velocity(x);  // no step taken yet
     return (u_->forward(x) - prev_->forward(x)) / k_.dt;
   }
-  long steps_taken() const { return first_ ? 0 : 1; }
   static torch::Tensor det(const torch::Tensor& F) {
     return F.select(1, 0).select(1, 0) * F.select(1, 1).select(1, 1) - F.select(1, 0).select(1, 1) * F.select(1, 1).select(1, 0);
   }
