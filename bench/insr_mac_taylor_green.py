@@ -37,11 +37,12 @@ semi-Lagrangian departure points must stay inside the ghost layer; upwind2 is st
 and dt = 0.05 has CFL 0.05 (2 / pi) / h = 0.0159 N, above 1 from N = 63 on. There the run
 takes k equal substeps of 0.05 / k, the fewest with CFL <= --max-cfl (0.95; 0.5 for upwind2); the
 table shows dt and steps. The pressure solver: fluxion_mg where N is divisible by 8, else GAMG
-(--pc auto). fluxion_mg on a grid that does not halve (47 is prime) with a singular pressure
-operator (walls or periodic faces all around) factors the whole grid by a dense SVD: 68 s of setup
-at 47^2 against 0.15 s at 48^2. The runs get OMP_NUM_THREADS=1 (--omp-threads): Debian's OpenBLAS
+(--pc auto; the bench/results of 2026-12-04 were made so). fluxion_mg on a grid that does not halve
+(47 is prime) with a singular pressure operator (walls or periodic faces all around) factored the
+whole grid by a dense SVD then: 68 s of setup at 47^2 against 0.15 s at 48^2; since then it takes a
+shifted LU above 512 cells (0.1 s for the whole 47^2 run), so --pc fluxion_mg is as good. The runs get OMP_NUM_THREADS=1 (--omp-threads): Debian's OpenBLAS
 is its OpenMP build, and its threads in PETSc's vector operations made a 128^2 run's pressure
-solves 10-20x slower on a loaded 2-core machine (1.2 s instead of 15-25 s for 400 solves).
+solves 10-20x slower on a loaded 2-core machine (15-25 s instead of 1.2 s for 400 solves).
 
 What the runs show (maccormack, slip; slip and periodic give the same errors): the error is first
 order in dt and hardly depends on N at a given dt (rel L2 6.2e-2, 6.1e-2 at N = 32, 47 with
