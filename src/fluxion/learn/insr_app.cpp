@@ -589,7 +589,7 @@ Schema insr_schema() {
       .section("boundary", "Boundary conditions as penalty terms")
       .integer("boundary.samples", 50, "Boundary sample points per fit (advection: the two end points are used)", Range::at_least(1))
       .real("boundary.weight", 100.0, "Weight of the boundary penalty", Range::at_least(0))
-      .list("initial", stage_schema(), "Optimiser stages fitting the initial condition (empty: the example's default)")
+      .list("initial", stage_schema(), "Optimiser stages fitting the initial condition (empty: Adam, 3000 iterations at 1e-3 with new points each, then L-BFGS 500; elasticity: L-BFGS 500)")
       .list("optimizer", stage_schema(), "Optimiser stages of every fit of a step (empty: one L-BFGS stage of 100 iterations)")
       .string("on_failure", "continue", "A step that does not reach its tolerance: continue (reported per step) or stop the run",
               {"continue", "stop"})
