@@ -44,6 +44,25 @@ std::string number(double v) {
   return s.str();
 }
 
+// Records the loss `value` of iteration `it` (with its terms) and says whether the fit ends here:
+// a non-finite loss (the weights are unusable) or one at or below the target.
+bool record_loss(FitReport& r, double value, const Losses& terms, long it, const OptimizerOptions& o) {
+  if (it == 0) r.initial_loss = value;
+  r.loss = value;
+  r.terms = term_values(terms);
+  if (!std::isfinite(value)) {
+    r.finite = false;
+    r.stop = "loss not finite at iteration " + std::to_string(it);
+    return true;
+  }
+  if (o.target_loss > 0 && value <= o.target_loss) {
+    r.converged = true;
+    r.stop = "loss below target " + number(o.target_loss);
+    return true;
+  }
+  return false;
+}
+
 // Adam with the plateau decay of torch's ReduceLROnPlateau (mode min, relative threshold 1e-4): after
 // `patience` iterations without a new best loss the rate is multiplied by `factor`; converged when
 // the rate would go below min_learning_rate.
@@ -57,19 +76,7 @@ void run_adam(FitReport& r, const TensorList& params, const LossFunction& losses
     const torch::Tensor loss = total_loss(terms);
     const double value = value_of(loss);
     ++r.evaluations;
-    if (it == 0) r.initial_loss = value;
-    r.loss = value;
-    r.terms = term_values(terms);
-    if (!std::isfinite(value)) {
-      r.finite = false;
-      r.stop = "loss not finite at iteration " + std::to_string(it);
-      return;
-    }
-    if (o.target_loss > 0 && value <= o.target_loss) {
-      r.converged = true;
-      r.stop = "loss below target " + number(o.target_loss);
-      return;
-    }
+    if (record_loss(r, value, terms, it, o)) return;
     loss.backward();
     adam.step();
     r.iterations = it + 1;
@@ -169,19 +176,7 @@ void run_gauss_newton(FitReport& r, const TensorList& params, const LossFunction
   for (long it = 0; it < o.iterations; ++it) {
     const torch::Tensor res = stacked_residual(terms);
     const double phi = value_of(res.detach().square().sum());
-    if (it == 0) r.initial_loss = phi;
-    r.loss = phi;
-    r.terms = term_values(terms);
-    if (!std::isfinite(phi)) {
-      r.finite = false;
-      r.stop = "loss not finite at iteration " + std::to_string(it);
-      return;
-    }
-    if (o.target_loss > 0 && phi <= o.target_loss) {
-      r.converged = true;
-      r.stop = "loss below target " + number(o.target_loss);
-      return;
-    }
+    if (record_loss(r, phi, terms, it, o)) return;
     torch::Tensor u = torch::zeros_like(res).requires_grad_(true);
     const TensorList jtu = torch::autograd::grad({res}, params, {u}, true, true);  // J^T u, linear in u
     auto jt = [&](const torch::Tensor& w) { return torch::autograd::grad({res}, params, {w}, true, false); };

@@ -17,7 +17,6 @@
 #include <cstdio>
 #include <fstream>
 #include <numbers>
-#include <thread>
 
 #include "fluxion/core/error.hpp"
 #include "fluxion/core/grid.hpp"
@@ -26,6 +25,7 @@
 #include "fluxion/learn/insr.hpp"
 #include "fluxion/learn/model_registry.hpp"
 #include "fluxion/learn/siren.hpp"
+#include "fluxion/learn/training.hpp"
 
 namespace fs = std::filesystem;
 
@@ -720,12 +720,9 @@ std::string fit_words(const FitReport& r) {
 }
 
 ModelRunResult run_insr(const Config& c, const ModelRunContext& ctx) {
-  int ranks = 1;
-  MPI_Comm_size(ctx.comm, &ranks);
-  if (ranks != 1) throw ConfigError(c.label("app") + ": insr runs on one rank (got " + std::to_string(ranks) + ")");
+  require_one_rank(c, ctx.comm, "app", "insr");
   const auto start = Clock::now();
-  torch::set_num_threads(c.integer("threads") > 0 ? static_cast<int>(c.integer("threads"))
-                                                   : std::max(1, static_cast<int>(std::thread::hardware_concurrency())));
+  set_torch_threads(c.integer("threads"));
   torch::manual_seed(static_cast<uint64_t>(c.integer("seed")));
   const std::string example_name = c.string("example");
 
@@ -907,10 +904,8 @@ Schema sample_schema() {
 }
 
 ModelRunResult run_sample(const Config& c, const ModelRunContext& ctx) {
-  int ranks = 1;
-  MPI_Comm_size(ctx.comm, &ranks);
-  if (ranks != 1) throw ConfigError(c.label("app") + ": insr_sample runs on one rank (got " + std::to_string(ranks) + ")");
-  torch::set_num_threads(c.integer("threads") > 0 ? static_cast<int>(c.integer("threads")) : 1);
+  require_one_rank(c, ctx.comm, "app", "insr_sample");
+  set_torch_threads(c.integer("threads"));
   fs::path file = c.string("weights");
   if (file.is_relative() && fs::exists(ctx.config_dir / file)) file = ctx.config_dir / file;
   if (!fs::exists(file)) c.fail("weights", "file '" + file.string() + "' does not exist");

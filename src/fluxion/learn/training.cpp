@@ -218,12 +218,17 @@ void warn_about_reference_blas() {
 
 }  // namespace
 
-TrainingResult train(TrainingTask& task, const TrainingOptions& o) {
+void set_torch_threads(long threads) {
   warn_about_reference_blas();
+  torch::set_num_threads(threads > 0 ? static_cast<int>(threads)
+                                     : std::max(1, static_cast<int>(std::thread::hardware_concurrency())));
+}
+
+TrainingResult train(TrainingTask& task, const TrainingOptions& o) {
   using clock = std::chrono::steady_clock;
   const auto start = clock::now();
   const auto elapsed = [&] { return std::chrono::duration<double>(clock::now() - start).count(); };
-  torch::set_num_threads(o.threads > 0 ? o.threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency())));
+  set_torch_threads(o.threads);
   torch::manual_seed(o.seed);
 
   const std::int64_t n = task.samples();
@@ -390,10 +395,10 @@ ModelHeader trained_model_header(const std::string& architecture, int dim, const
   return header;
 }
 
-void require_one_rank(const Config& c, MPI_Comm comm) {
+void require_one_rank(const Config& c, MPI_Comm comm, const std::string& key, const std::string& what) {
   int ranks = 1;
   MPI_Comm_size(comm, &ranks);
-  if (ranks != 1) throw ConfigError(c.label("model") + ": fluxion train runs on one rank (got " + std::to_string(ranks) + ")");
+  if (ranks != 1) throw ConfigError(c.label(key) + ": " + what + " runs on one rank (got " + std::to_string(ranks) + ")");
 }
 
 ModelRunResult training_run_result(const std::string& architecture, std::int64_t parameters, std::int64_t samples,

@@ -90,8 +90,12 @@ ModelHeader trained_model_header(const std::string& architecture, int dim, const
 /// its time, the epoch it resumed from.
 nlohmann::json training_summary(const TrainingResult& result);
 
-/// `fluxion train` runs on one rank: throws ConfigError naming the config's model key otherwise.
-void require_one_rank(const Config& c, MPI_Comm comm);
+/// `fluxion train` (or `what`) runs on one rank: throws ConfigError naming the config's `key` otherwise.
+void require_one_rank(const Config& c, MPI_Comm comm, const std::string& key = "model",
+                      const std::string& what = "fluxion train");
+
+/// Sets torch's threads (0: every hardware thread) and warns once when torch calls the reference BLAS.
+void set_torch_threads(long threads);
 
 /// What `fluxion train` of a model reports: the table (network, data, epochs, best validation
 /// loss, time, model file) and summary.json's results. `data` describes the samples, e.g.
