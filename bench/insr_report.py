@@ -148,8 +148,13 @@ def main():
             lines.append(f"| {h['step']} | {h['time']:.2f} | {h['kinetic_energy']:.4f} | {h['elastic_energy']:.4f} | "
                          f"{h['gravity_energy']:.4f} | {h['contact_energy']:.4f} | {h['total_energy']:.4f} | "
                          f"{h['lowest_y']:.4f} |")
+    energy = [h["total_energy"] for h in el["history"]]
+    rises = [(n, energy[n] - energy[n - 1]) for n in range(1, len(energy)) if energy[n] > energy[n - 1]]
     lines += ["", f"Elasticity: {el['parameters']} parameters, {el['seconds']:.0f} s, "
-              f"{len(el['not_converged'])} of {el['steps']} steps short of their optimiser's tolerance.", ""]
+              f"{len(el['not_converged'])} of {el['steps']} steps short of their optimiser's tolerance; the total "
+              "energy rises at steps " + (", ".join(f"{n} (+{d:.3g})" for n, d in rises) or "none") + ".",
+              f"Taylor-Green: the first step took {tg['history'][1]['seconds']:.0f} s (the pressure network's first "
+              f"fit runs the initial stages), the initial fit {tg['initial_seconds']:.0f} s.", ""]
     out.mkdir(parents=True, exist_ok=True)
     (out / f"insr_{date}.md").write_text("\n".join(lines))
     (out / f"insr_{date}.json").write_text(json.dumps(
